@@ -1,0 +1,102 @@
+// Configuration: read from the environment once, at start-up, into a typed object.
+// Nothing else in the code reads process.env. A bad value stops the server with a
+// message that names the variable.
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+const ip = z.string().refine((v) => isIP(v) !== 0, 'must be an IP address');
+const positiveMs = z.coerce.number().int().min(50).max(3_600_000);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: port.default(8080),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    DEV_TOKENS: bool.optional(),
+    TOKEN_TTL_SECONDS: z.coerce.number().int().min(10).max(7 * 24 * 3600).default(6 * 3600),
+    TLS_CERT: z.string().min(1).optional(),
+    TLS_KEY: z.string().min(1).optional(),
+    TLS_SELF_SIGNED: bool.default(false),
+    RTC_MIN_PORT: port.min(1024).optional(),
+    RTC_MAX_PORT: port.min(1024).optional(),
+    RTC_LISTEN_IP: ip.optional(),
+    RTC_ANNOUNCED_IP: ip.optional(),
+    HEARTBEAT_INTERVAL_MS: positiveMs.default(10_000),
+    JOIN_TIMEOUT_MS: positiveMs.default(10_000),
+    MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(1).max(100).default(16),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.RTC_MIN_PORT === undefined) !== (env.RTC_MAX_PORT === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['RTC_MAX_PORT'], message: 'RTC_MIN_PORT and RTC_MAX_PORT must be set together' });
+    } else if (env.RTC_MIN_PORT !== undefined && env.RTC_MAX_PORT !== undefined && env.RTC_MIN_PORT >= env.RTC_MAX_PORT) {
+      ctx.addIssue({ code: 'custom', path: ['RTC_MAX_PORT'], message: 'must be greater than RTC_MIN_PORT' });
+    }
+    if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['TLS_KEY'], message: 'TLS_CERT and TLS_KEY must be set together' });
+    }
+    if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  /** HS256 secret for participant tokens. */
+  jwtSecret: string;
+  /** True when the secret was generated at start-up (tokens die with the process). */
+  jwtSecretGenerated: boolean;
+  /** Serve POST /api/token for anyone: development convenience. */
+  devTokens: boolean;
+  tokenTtlSeconds: number;
+  tls: { cert: string; key: string } | { selfSigned: true } | undefined;
+  rtc: {
+    portRange: [number, number] | undefined;
+    listenIp: string | undefined;
+    announcedIp: string | undefined;
+  };
+  heartbeatMs: number;
+  joinTimeoutMs: number;
+  maxParticipantsPerRoom: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    jwtSecret: e.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+    jwtSecretGenerated: e.JWT_SECRET === undefined,
+    // Development tokens are on by default except in production, where they must be asked for.
+    devTokens: e.DEV_TOKENS ?? !production,
+    tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    tls: e.TLS_CERT && e.TLS_KEY ? { cert: e.TLS_CERT, key: e.TLS_KEY } : e.TLS_SELF_SIGNED ? { selfSigned: true } : undefined,
+    rtc: {
+      portRange: e.RTC_MIN_PORT !== undefined && e.RTC_MAX_PORT !== undefined ? [e.RTC_MIN_PORT, e.RTC_MAX_PORT] : undefined,
+      listenIp: e.RTC_LISTEN_IP,
+      announcedIp: e.RTC_ANNOUNCED_IP,
+    },
+    heartbeatMs: e.HEARTBEAT_INTERVAL_MS,
+    joinTimeoutMs: e.JOIN_TIMEOUT_MS,
+    maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
+    logLevel: e.LOG_LEVEL,
+  };
+}

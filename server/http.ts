@@ -1,0 +1,71 @@
+// The HTTP side: client files, health and readiness, and the development token endpoint.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { displayName, roomName, type TokenIssuer } from '../signaling/auth.js';
+import type { Config } from './config.js';
+
+export interface HttpDeps {
+  config: Config;
+  tokens: TokenIssuer;
+  clientDir: string;
+  /** Ready to take calls (false while starting or draining). */
+  ready: () => boolean;
+  /** Counts for /healthz: rooms, participants, open media connections. */
+  stats: () => Record<string, number>;
+}
+
+const tokenRequest = z.strictObject({ room: roomName, name: displayName });
+
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', ...deps.stats() });
+  });
+  app.get('/readyz', (_req, res) => {
+    const ready = deps.ready();
+    res.status(ready ? 200 : 503).json({ ready });
+  });
+
+  app.post('/api/token', express.json({ limit: '4kb' }), (req: Request, res: Response) => {
+    if (!deps.config.devTokens) {
+      res.status(404).json({ error: { code: 'DISABLED', message: 'the development token endpoint is off; tokens come from your application backend' } });
+      return;
+    }
+    const parsed = tokenRequest.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      res.status(400).json({ error: { code: 'BAD_REQUEST', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` } });
+      return;
+    }
+    const identity = crypto.randomUUID();
+    const token = deps.tokens.issue({ room: parsed.data.room, name: parsed.data.name, identity });
+    res.json({ token, identity, expiresIn: deps.config.tokenTtlSeconds });
+  });
+
+  if (existsSync(deps.clientDir)) {
+    app.use(express.static(deps.clientDir, { index: 'index.html', maxAge: 0 }));
+  } else {
+    app.get('/', (_req, res) => {
+      res.status(503).type('text').send('client bundle missing: run `npm run build`');
+    });
+  }
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such resource' } });
+  });
+  // Body parser errors (bad JSON, too large) end here: a clear 4xx, never a stack trace.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    const message = status === 413 ? 'request body too large' : status < 500 ? 'malformed request body' : 'internal error';
+    res.status(status).json({ error: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message } });
+  });
+  return app;
+}
+
+export function defaultClientDir(): string {
+  return path.resolve(path.dirname(new URL(import.meta.url).pathname), 'client');
+}

@@ -1,0 +1,121 @@
+// The process: reads configuration, wires signaling to the SFU, serves HTTP(S) and the
+// WebSocket on one port, and shuts down cleanly on SIGINT/SIGTERM.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { TokenIssuer } from '../signaling/auth.js';
+import { createLogger, type Logger } from '../signaling/log.js';
+import { CloseCode } from '../signaling/protocol.js';
+import { RoomDirectory } from '../signaling/room.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createHttpApp, defaultClientDir } from './http.js';
+import { Sfu } from './sfu/index.js';
+import { selfSignedCertificate } from './tls.js';
+import { attachSignaling } from './websocket.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, log: Logger, clientDir = defaultClientDir()): Promise<RunningServer> {
+  const tokens = new TokenIssuer(config.jwtSecret, config.tokenTtlSeconds);
+  const sfu = new Sfu(config.rtc);
+  const rooms = new RoomDirectory(sfu, config.maxParticipantsPerRoom);
+  let ready = false;
+
+  let signalingConnections = (): number => 0;
+  const app = createHttpApp({
+    config,
+    tokens,
+    clientDir,
+    ready: () => ready,
+    stats: () => ({ connections: signalingConnections(), ...rooms.stats(), ...prefixed('media', sfu.stats()) }),
+  });
+
+  const server = await createHttpServer(config, app);
+  const signaling = attachSignaling(server, {
+    rooms,
+    tokens,
+    log,
+    iceServers: () => [],
+    heartbeatMs: config.heartbeatMs,
+    joinTimeoutMs: config.joinTimeoutMs,
+  });
+  signalingConnections = () => signaling.connections;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const scheme = config.tls ? 'https' : 'http';
+  const url = `${scheme}://localhost:${port}`;
+  ready = true;
+
+  return {
+    url,
+    port,
+    async stop() {
+      ready = false;
+      await signaling.close(CloseCode.GoingAway, 'server shutting down');
+      rooms.closeAll();
+      sfu.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}
+
+async function createHttpServer(config: Config, app: http.RequestListener): Promise<http.Server> {
+  if (!config.tls) return http.createServer(app);
+  const { cert, key } = 'selfSigned' in config.tls ? await selfSignedCertificate() : { cert: readFileSync(config.tls.cert, 'utf8'), key: readFileSync(config.tls.key, 'utf8') };
+  return https.createServer({ cert, key }, app);
+}
+
+function prefixed(prefix: string, stats: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(stats)) if (typeof v === 'number') out[`${prefix}${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
+  return out;
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const running = await startServer(config, log);
+  log.info('listening', { url: running.url, devTokens: config.devTokens, generatedSecret: config.jwtSecretGenerated });
+  process.stdout.write(`\n  Call server ready: open ${running.url}/?room=demo in two browser tabs\n\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,47 @@
+// The SFU: the media plane behind signaling's MediaPlane boundary. One SfuRoom per room
+// with participants on this node.
+import type { MediaPlane } from '../../signaling/media.js';
+import type { RtcOptions } from './rtcConfig.js';
+import { SfuRoom } from './sfuRoom.js';
+
+export interface SfuStats {
+  rooms: number;
+  participants: number;
+  peerConnections: number;
+  forwarders: number;
+}
+
+export class Sfu implements MediaPlane {
+  private readonly rooms = new Map<string, SfuRoom>();
+
+  constructor(private readonly rtc: RtcOptions) {}
+
+  openRoom(roomId: string): SfuRoom {
+    const existing = this.rooms.get(roomId);
+    if (existing) return existing;
+    const room = new SfuRoom(roomId, this.rtc, (r) => {
+      if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
+    });
+    this.rooms.set(roomId, room);
+    return room;
+  }
+
+  roomList(): SfuRoom[] {
+    return [...this.rooms.values()];
+  }
+
+  stats(): SfuStats {
+    const total: SfuStats = { rooms: this.rooms.size, participants: 0, peerConnections: 0, forwarders: 0 };
+    for (const room of this.rooms.values()) {
+      const s = room.stats();
+      total.participants += s.participants;
+      total.peerConnections += s.peerConnections;
+      total.forwarders += s.forwarders;
+    }
+    return total;
+  }
+
+  close(): void {
+    for (const room of [...this.rooms.values()]) room.close();
+  }
+}

@@ -1,0 +1,87 @@
+// How the SFU's peer connections are set up: codecs and feedback we negotiate, which
+// addresses and ports ICE may use, and the candidates we announce.
+import {
+  useAbsSendTime,
+  useFIR,
+  useNACK,
+  useOPUS,
+  usePLI,
+  useSdesMid,
+  useTransportWideCC,
+  useTWCC,
+  useVP8,
+  type RTCPeerConnection,
+  type RTCPeerConnectionConfig,
+} from 'werift';
+
+export interface RtcOptions {
+  /** UDP ports for ICE, inclusive. */
+  portRange: [number, number] | undefined;
+  /** Only this local address is offered (and sockets bind to it). */
+  listenIp: string | undefined;
+  /** Address written into offered candidates instead of the local one (NAT, containers). */
+  announcedIp: string | undefined;
+}
+
+export function peerConnectionConfig(opts: RtcOptions): RTCPeerConnectionConfig {
+  const feedback = [useNACK(), usePLI(), useFIR(), useTWCC()];
+  return {
+    // The default list names a public STUN server; the SFU needs none (it is the far end).
+    iceServers: [],
+    iceUseIpv6: false,
+    icePortRange: opts.portRange,
+    iceInterfaceAddresses: opts.listenIp ? { udp4: opts.listenIp } : undefined,
+    iceAdditionalHostAddresses: opts.listenIp ? [opts.listenIp] : undefined,
+    codecs: {
+      audio: [useOPUS()],
+      video: [useVP8({ rtcpFeedback: feedback })],
+    },
+    headerExtensions: {
+      audio: [useSdesMid()],
+      video: [useSdesMid(), useAbsSendTime(), useTransportWideCC()],
+    },
+  };
+}
+
+/**
+ * Keeps only the candidates on the listen address (werift gathers every interface) and
+ * writes the announced address into them.
+ */
+export function rewriteCandidates(sdp: string, opts: RtcOptions): string {
+  if (!opts.listenIp && !opts.announcedIp) return sdp;
+  const lines = sdp.split('\r\n');
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.startsWith('a=candidate:')) {
+      const parts = line.split(' ');
+      // a=candidate:<foundation> <component> <transport> <priority> <address> <port> typ ...
+      const address = parts[4];
+      if (opts.listenIp && address !== opts.listenIp) continue;
+      if (opts.announcedIp) parts[4] = opts.announcedIp;
+      out.push(parts.join(' '));
+      continue;
+    }
+    if (opts.announcedIp && line.startsWith('c=IN IP4 ')) {
+      out.push(`c=IN IP4 ${opts.announcedIp}`);
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join('\r\n');
+}
+
+/** Resolves once ICE gathering is complete: this protocol sends full SDPs, no trickle. */
+export function gatheringComplete(pc: RTCPeerConnection, timeoutMs = 5000): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    const sub = pc.iceGatheringStateChange.subscribe((state) => {
+      if (state === 'complete') done();
+    });
+    function done(): void {
+      clearTimeout(timer);
+      sub.unSubscribe();
+      resolve();
+    }
+  });
+}

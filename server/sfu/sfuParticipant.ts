@@ -1,0 +1,200 @@
+// The media side of one participant: a publisher connection (the browser offers, we
+// answer) and a subscriber connection (we offer, the browser answers). Only the server
+// ever offers on the subscriber connection, so renegotiation cannot glare; offers are
+// sent one at a time and changes made meanwhile are folded into the next one.
+import {
+  RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
+  type MediaStreamTrack,
+  type RTCRtpReceiver,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+} from 'werift';
+import type { Grants } from '../../signaling/auth.js';
+import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
+import type { MediaKind, TrackMapping } from '../../signaling/protocol.js';
+import { gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
+import type { TrackForwarder } from './trackForwarder.js';
+
+/** PSFB feedback message types (RFC 4585, RFC 5104). */
+const PLI_FMT = 1;
+const FIR_FMT = 4;
+
+/** What a participant needs from its room. */
+export interface ParticipantRoomLink {
+  trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void;
+  connectionFailed(participant: SfuParticipant, reason: string): void;
+  participantClosed(participant: SfuParticipant): void;
+}
+
+interface Subscription {
+  forwarder: TrackForwarder;
+  transceiver: RTCRtpTransceiver;
+}
+
+export class SfuParticipant implements MediaParticipant {
+  private publisher: RTCPeerConnection | undefined;
+  private subscriber: RTCPeerConnection | undefined;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private offerOutstanding = false;
+  private negotiationWanted = false;
+  private negotiationScheduled = false;
+  private readonly rtcpSources = new WeakSet<object>();
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly grants: Grants,
+    private readonly events: MediaParticipantEvents,
+    private readonly room: ParticipantRoomLink,
+    private readonly rtc: RtcOptions,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get peerConnectionCount(): number {
+    return (this.publisher ? 1 : 0) + (this.subscriber ? 1 : 0);
+  }
+
+  async publish(offerSdp: string): Promise<string> {
+    this.assertOpen();
+    if (!this.publisher) {
+      const pc = new RTCPeerConnection(peerConnectionConfig(this.rtc));
+      this.publisher = pc;
+      pc.ontrack = ({ track, receiver }) => {
+        if (this.closed) return;
+        this.room.trackPublished(this, track.kind === 'audio' ? 'audio' : 'video', track, receiver);
+      };
+      this.watchConnection(pc, 'publisher');
+    }
+    const pc = this.publisher;
+    await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    await gatheringComplete(pc);
+    this.assertOpen();
+    const local = pc.localDescription;
+    if (!local) throw new Error('no local description');
+    return rewriteCandidates(local.sdp, this.rtc);
+  }
+
+  async answer(answerSdp: string): Promise<void> {
+    this.assertOpen();
+    if (!this.subscriber || !this.offerOutstanding) throw new Error('no offer is waiting for an answer');
+    await this.subscriber.setRemoteDescription({ type: 'answer', sdp: answerSdp });
+    this.offerOutstanding = false;
+    this.watchRtcp();
+    if (this.negotiationWanted) this.scheduleNegotiation();
+  }
+
+  /** Starts receiving a forwarded track. */
+  subscribe(forwarder: TrackForwarder): void {
+    if (this.closed || !this.grants.subscribe || this.subscriptions.has(forwarder.id)) return;
+    const pc = this.subscriberConnection();
+    const track = forwarder.addSubscriber(this.id);
+    const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
+    this.subscriptions.set(forwarder.id, { forwarder, transceiver });
+    this.scheduleNegotiation();
+  }
+
+  /** Stops receiving a forwarded track (its publisher left). */
+  unsubscribe(forwarder: TrackForwarder): void {
+    const sub = this.subscriptions.get(forwarder.id);
+    if (!sub) return;
+    this.subscriptions.delete(forwarder.id);
+    forwarder.removeSubscriber(this.id);
+    if (this.closed || !this.subscriber) return;
+    this.subscriber.removeTrack(sub.transceiver.sender);
+    this.scheduleNegotiation();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const { forwarder } of this.subscriptions.values()) forwarder.removeSubscriber(this.id);
+    this.subscriptions.clear();
+    const pcs = [this.publisher, this.subscriber];
+    this.publisher = undefined;
+    this.subscriber = undefined;
+    for (const pc of pcs) pc?.close().catch(() => undefined);
+    this.room.participantClosed(this);
+  }
+
+  private subscriberConnection(): RTCPeerConnection {
+    if (!this.subscriber) {
+      this.subscriber = new RTCPeerConnection(peerConnectionConfig(this.rtc));
+      this.watchConnection(this.subscriber, 'subscriber');
+    }
+    return this.subscriber;
+  }
+
+  private scheduleNegotiation(): void {
+    this.negotiationWanted = true;
+    if (this.offerOutstanding || this.negotiationScheduled || this.closed) return;
+    this.negotiationScheduled = true;
+    // Changes made in the same tick (several tracks of one publisher) share one offer.
+    setImmediate(() => {
+      this.negotiationScheduled = false;
+      this.negotiate().catch((err: unknown) => {
+        if (!this.closed) this.events.failed(`subscriber negotiation failed: ${String(err)}`);
+      });
+    });
+  }
+
+  private async negotiate(): Promise<void> {
+    const pc = this.subscriber;
+    if (this.closed || !pc || this.offerOutstanding || !this.negotiationWanted) return;
+    this.negotiationWanted = false;
+    this.offerOutstanding = true;
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    await gatheringComplete(pc);
+    if (this.closed) return;
+    const local = pc.localDescription;
+    if (!local) throw new Error('no local description');
+    const tracks: TrackMapping[] = [];
+    for (const { forwarder, transceiver } of this.subscriptions.values()) {
+      if (transceiver.mid !== null) tracks.push({ mid: transceiver.mid, participantId: forwarder.publisherId, kind: forwarder.kind });
+    }
+    this.events.offer(rewriteCandidates(local.sdp, this.rtc), tracks);
+  }
+
+  /**
+   * Catches keyframe requests at the transport, before werift routes them: werift 0.25
+   * routes a PLI by its sender SSRC first, so a request can miss the RTP sender.
+   */
+  private watchRtcp(): void {
+    const pc = this.subscriber;
+    if (!pc) return;
+    for (const transceiver of pc.getTransceivers()) {
+      const transport = transceiver.sender.dtlsTransport;
+      if (!transport || this.rtcpSources.has(transport)) continue;
+      this.rtcpSources.add(transport);
+      transport.onRtcp.subscribe((packet: RtcpPacket) => this.handleSubscriberRtcp(packet));
+    }
+  }
+
+  private handleSubscriberRtcp(packet: RtcpPacket): void {
+    if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
+    const feedback = packet.feedback;
+    const ssrcs: number[] = [];
+    if (feedback.count === PLI_FMT) ssrcs.push(feedback.mediaSsrc);
+    else if (feedback.count === FIR_FMT && 'fir' in feedback) ssrcs.push(...feedback.fir.map((entry) => entry.ssrc));
+    else return;
+    for (const { forwarder, transceiver } of this.subscriptions.values()) {
+      if (ssrcs.includes(transceiver.sender.ssrc)) forwarder.requestKeyframe();
+    }
+  }
+
+  private watchConnection(pc: RTCPeerConnection, role: 'publisher' | 'subscriber'): void {
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'failed' && !this.closed) this.room.connectionFailed(this, `${role} connection failed`);
+    });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('participant media is closed');
+  }
+}

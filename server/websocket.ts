@@ -1,0 +1,94 @@
+// The WebSocket upgrade on /ws, one Session per socket, and heartbeats: the server pings
+// every interval and terminates a socket that did not answer the previous ping, so a
+// vanished peer is gone within two intervals.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { HARD_MAX_FRAME_BYTES } from '../signaling/protocol.js';
+import { Session, type SessionDeps } from '../signaling/session.js';
+
+export interface SignalingServer {
+  readonly connections: number;
+  /** Closes every socket with the given code and stops accepting new ones. */
+  close(code: number, reason: string): Promise<void>;
+}
+
+export function attachSignaling(server: Server, deps: SessionDeps): SignalingServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: HARD_MAX_FRAME_BYTES, perMessageDeflate: false });
+  const alive = new WeakMap<WebSocket, boolean>();
+  const timedOut = new WeakSet<WebSocket>();
+  const sessions = new Map<WebSocket, Session>();
+  let accepting = true;
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/ws' || !accepting) {
+      socket.end(`HTTP/1.1 ${accepting ? '404 Not Found' : '503 Service Unavailable'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    alive.set(ws, true);
+    const session = new Session(
+      {
+        send: (text) => {
+          if (ws.readyState === ws.OPEN) ws.send(text);
+        },
+        close: (code, reason) => ws.close(code, reason),
+      },
+      deps,
+    );
+    sessions.set(ws, session);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data, isBinary) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      session.handleFrame(buf, isBinary);
+    });
+    ws.on('close', () => {
+      sessions.delete(ws);
+      session.socketClosed(timedOut.has(ws) ? 'timeout' : 'disconnected');
+    });
+    ws.on('error', () => {
+      // A protocol error (e.g. a frame over maxPayload) closes the socket; 'close' follows.
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const ws of sessions.keys()) {
+      if (alive.get(ws) === false) {
+        deps.log.info('heartbeat timeout', { room: sessions.get(ws)?.roomId, participant: sessions.get(ws)?.participantId });
+        timedOut.add(ws);
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, deps.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    get connections() {
+      return sessions.size;
+    },
+    async close(code, reason) {
+      accepting = false;
+      clearInterval(heartbeat);
+      const closed = [...sessions.keys()].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            ws.once('close', () => resolve());
+            ws.close(code, reason);
+            setTimeout(() => {
+              ws.terminate();
+              resolve();
+            }, 2000).unref();
+          }),
+      );
+      await Promise.all(closed);
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,32 @@
+// What signaling needs from a media plane. The SFU in server/sfu implements it; another
+// engine could sit behind the same few calls.
+import type { Grants } from './auth.js';
+import type { MediaKind, TrackMapping } from './protocol.js';
+
+export interface MediaPlane {
+  /** Opens the media side of a room; called when its first participant joins. */
+  openRoom(roomId: string): MediaRoom;
+}
+
+export interface MediaRoom {
+  join(participantId: string, grants: Grants, events: MediaParticipantEvents): MediaParticipant;
+  /** Releases every connection, port and timer of the room. */
+  close(): void;
+}
+
+export interface MediaParticipantEvents {
+  /** The SFU wants to (re)negotiate this participant's subscriber connection. */
+  offer(sdp: string, tracks: TrackMapping[]): void;
+  /** The set of kinds this participant publishes changed (tracks arrived or ended). */
+  publishing(kinds: MediaKind[]): void;
+  /** The participant's media connections failed for good. */
+  failed(reason: string): void;
+}
+
+export interface MediaParticipant {
+  /** Applies the participant's publisher offer and returns the SFU's answer. */
+  publish(offerSdp: string): Promise<string>;
+  /** Applies the participant's answer to the latest subscriber offer. */
+  answer(answerSdp: string): Promise<void>;
+  close(): void;
+}

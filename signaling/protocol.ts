@@ -1,0 +1,108 @@
+// The signaling protocol, version 1: every message a client may send, every message the
+// server sends, and the stable error and close codes. PROTOCOL.md documents the same
+// things for people. Shared by server and client; the schemas live in schema.ts.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Largest text frame the server reads; bigger ones get a TOO_LARGE error response. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Frames above this are refused by the socket itself (close 1009). */
+export const HARD_MAX_FRAME_BYTES = 1024 * 1024;
+
+export type MediaKind = 'audio' | 'video';
+
+export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping';
+
+// ---- shared shapes ----
+
+export interface ParticipantInfo {
+  id: string;
+  name: string;
+  /** Kinds this participant currently publishes. */
+  publishing: MediaKind[];
+  muted: { audio: boolean; video: boolean };
+}
+
+/** Which participant and kind arrive on a transceiver of the subscriber connection. */
+export interface TrackMapping {
+  mid: string;
+  participantId: string;
+  kind: MediaKind;
+}
+
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface JoinResult {
+  protocol: number;
+  participantId: string;
+  name: string;
+  room: string;
+  participants: ParticipantInfo[];
+  iceServers: IceServer[];
+  grants: { publish: boolean; subscribe: boolean };
+  /** Server pings at this interval; a socket silent for two intervals is closed. */
+  heartbeatMs: number;
+}
+
+// ---- errors ----
+
+/** Stable error codes carried in error responses. */
+export const ErrorCode = {
+  BadJson: 'BAD_JSON',
+  BadMessage: 'BAD_MESSAGE',
+  UnknownType: 'UNKNOWN_TYPE',
+  TooLarge: 'TOO_LARGE',
+  NotJoined: 'NOT_JOINED',
+  AlreadyJoined: 'ALREADY_JOINED',
+  Forbidden: 'FORBIDDEN',
+  BadSdp: 'BAD_SDP',
+  RateLimited: 'RATE_LIMITED',
+  Internal: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes the server uses; the client maps each to a human message. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  TooBig: 1009,
+  AuthTimeout: 4001,
+  TokenInvalid: 4002,
+  TokenExpired: 4003,
+  RoomMismatch: 4004,
+  RoomFull: 4005,
+  Misbehaving: 4008,
+  Replaced: 4009,
+  HeartbeatTimeout: 4010,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Close codes after which reconnecting with the same token cannot help. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Normal,
+  CloseCode.TokenInvalid,
+  CloseCode.TokenExpired,
+  CloseCode.RoomMismatch,
+  CloseCode.RoomFull,
+  CloseCode.Replaced,
+]);
+
+// ---- server -> client ----
+
+export type ServerMessage =
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: { code: ErrorCode; message: string } }
+  /** A protocol error for a frame whose id could not be read. */
+  | { type: 'error'; error: { code: ErrorCode; message: string } }
+  | { type: 'participant-joined'; participant: ParticipantInfo }
+  | { type: 'participant-left'; participantId: string; reason: LeaveReason }
+  | { type: 'participant-updated'; participant: ParticipantInfo }
+  /** A new offer for the client's subscriber connection; answer with `answer`. */
+  | { type: 'offer'; sdp: string; tracks: TrackMapping[] };
+
+export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'replaced';
+export type ServerEventType = Exclude<ServerMessage['type'], 'response' | 'error'>;

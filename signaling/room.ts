@@ -1,0 +1,183 @@
+// Rooms and their members: who is in which room, what they publish, and who hears about
+// what. A room opens its media side on the first join and closes it when the last
+// member leaves, so an empty room holds nothing.
+import type { Grants } from './auth.js';
+import type { MediaParticipant, MediaPlane, MediaRoom } from './media.js';
+import type { LeaveReason, MediaKind, ParticipantInfo, ServerMessage, TrackMapping } from './protocol.js';
+
+/** How a room reaches one member's socket. */
+export interface MemberSink {
+  send(message: ServerMessage): void;
+  /** The member's media failed for good. */
+  mediaFailed(reason: string): void;
+  /** The same identity joined again elsewhere; this member is already out of the room. */
+  replaced(): void;
+}
+
+export interface JoinInput {
+  participantId: string;
+  identity: string;
+  name: string;
+  grants: Grants;
+  sink: MemberSink;
+}
+
+export class Member {
+  readonly participantId: string;
+  readonly identity: string;
+  readonly name: string;
+  readonly grants: Grants;
+  publishing: MediaKind[] = [];
+  muted = { audio: false, video: false };
+  media: MediaParticipant | undefined;
+
+  constructor(
+    input: JoinInput,
+    readonly sink: MemberSink,
+  ) {
+    this.participantId = input.participantId;
+    this.identity = input.identity;
+    this.name = input.name;
+    this.grants = input.grants;
+  }
+
+  info(): ParticipantInfo {
+    return { id: this.participantId, name: this.name, publishing: [...this.publishing], muted: { ...this.muted } };
+  }
+}
+
+export type JoinOutcome = { ok: true; member: Member; others: ParticipantInfo[]; replaced: Member | undefined } | { ok: false; reason: 'full' };
+
+export class Room {
+  private readonly members = new Map<string, Member>();
+  private media: MediaRoom | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly mediaPlane: MediaPlane,
+    private readonly maxParticipants: number,
+    private readonly onEmpty: (room: Room) => void,
+  ) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  participants(): ParticipantInfo[] {
+    return [...this.members.values()].map((m) => m.info());
+  }
+
+  memberByIdentity(identity: string): Member | undefined {
+    for (const m of this.members.values()) if (m.identity === identity) return m;
+    return undefined;
+  }
+
+  /**
+   * Adds a member. A member with the same identity is replaced (and returned, so the
+   * caller can close its socket): the newest socket of a person wins.
+   */
+  join(input: JoinInput): JoinOutcome {
+    if (this.closed) throw new Error(`room ${this.id} is closed`);
+    const replaced = this.memberByIdentity(input.identity);
+    if (replaced) this.remove(replaced.participantId, 'replaced');
+    if (this.members.size >= this.maxParticipants) return { ok: false, reason: 'full' };
+
+    const others = this.participants();
+    const member = new Member(input, input.sink);
+    this.members.set(member.participantId, member);
+    this.media ??= this.mediaPlane.openRoom(this.id);
+    member.media = this.media.join(member.participantId, member.grants, {
+      offer: (sdp: string, tracks: TrackMapping[]) => member.sink.send({ type: 'offer', sdp, tracks }),
+      publishing: (kinds: MediaKind[]) => {
+        member.publishing = kinds;
+        this.broadcast({ type: 'participant-updated', participant: member.info() }, member.participantId);
+      },
+      failed: (reason: string) => member.sink.mediaFailed(reason),
+    });
+    this.broadcast({ type: 'participant-joined', participant: member.info() }, member.participantId);
+    replaced?.sink.replaced();
+    return { ok: true, member, others, replaced };
+  }
+
+  setMuted(participantId: string, kind: MediaKind, muted: boolean): void {
+    const member = this.members.get(participantId);
+    if (!member || member.muted[kind] === muted) return;
+    member.muted[kind] = muted;
+    this.broadcast({ type: 'participant-updated', participant: member.info() }, participantId);
+  }
+
+  /** Removes a member, releases its media and tells everyone else. Idempotent. */
+  leave(participantId: string, reason: LeaveReason): void {
+    this.remove(participantId, reason);
+    if (this.members.size === 0) this.close();
+  }
+
+  private remove(participantId: string, reason: LeaveReason): void {
+    const member = this.members.get(participantId);
+    if (!member) return;
+    this.members.delete(participantId);
+    member.media?.close();
+    member.media = undefined;
+    this.broadcast({ type: 'participant-left', participantId, reason }, participantId);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    for (const id of [...this.members.keys()]) this.remove(id, 'disconnected');
+    this.closed = true;
+    this.media?.close();
+    this.media = undefined;
+    this.onEmpty(this);
+  }
+
+  private broadcast(message: ServerMessage, except: string): void {
+    for (const m of this.members.values()) {
+      if (m.participantId === except) continue;
+      try {
+        m.sink.send(message);
+      } catch {
+        // One broken socket must not stop the others from hearing the news.
+      }
+    }
+  }
+}
+
+/** Every open room of this node, created on first join and dropped when empty. */
+export class RoomDirectory {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(
+    private readonly mediaPlane: MediaPlane,
+    private readonly maxParticipants: number,
+  ) {}
+
+  get(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  getOrCreate(roomId: string): Room {
+    let room = this.rooms.get(roomId);
+    if (!room || room.isClosed) {
+      room = new Room(roomId, this.mediaPlane, this.maxParticipants, (r) => {
+        if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
+      });
+      this.rooms.set(roomId, room);
+    }
+    return room;
+  }
+
+  stats(): { rooms: number; participants: number } {
+    let participants = 0;
+    for (const r of this.rooms.values()) participants += r.size;
+    return { rooms: this.rooms.size, participants };
+  }
+
+  closeAll(): void {
+    for (const room of [...this.rooms.values()]) room.close();
+  }
+}

@@ -1,0 +1,86 @@
+// Zod schemas for every client -> server message: the edge where untrusted frames
+// become typed values. Nothing that fails here reaches session or room logic.
+import { z } from 'zod';
+import { ErrorCode, MAX_MESSAGE_BYTES, type ClientMessageType } from './protocol.js';
+
+const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
+const mediaKind = z.enum(['audio', 'video']);
+
+// ---- client -> server requests (each carries an id and gets exactly one response) ----
+
+/** First message on every socket: proves identity and enters the room. */
+const joinRequest = z.strictObject({
+  type: z.literal('join'),
+  id: requestId,
+  token: z.string().min(1).max(4096),
+  room: z.string().min(1).max(64),
+});
+/** The client's publisher offer (sendonly audio/video); answered with the SFU's answer. */
+const publishRequest = z.strictObject({ type: z.literal('publish'), id: requestId, sdp });
+/** The client's answer to the server's latest `offer` event for its subscriber connection. */
+const answerRequest = z.strictObject({ type: z.literal('answer'), id: requestId, sdp });
+/** Tells the room that this participant muted or unmuted a track. */
+const muteRequest = z.strictObject({
+  type: z.literal('mute'),
+  id: requestId,
+  kind: mediaKind,
+  muted: z.boolean(),
+});
+/** Leaves the room; the server answers and then closes the socket with 1000. */
+const leaveRequest = z.strictObject({ type: z.literal('leave'), id: requestId });
+/** Application-level round trip, for clients that want to measure signaling latency. */
+const pingRequest = z.strictObject({ type: z.literal('ping'), id: requestId });
+
+export const clientMessage = z.discriminatedUnion('type', [
+  joinRequest,
+  publishRequest,
+  answerRequest,
+  muteRequest,
+  leaveRequest,
+  pingRequest,
+]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
+  'join',
+  'publish',
+  'answer',
+  'mute',
+  'leave',
+  'ping',
+];
+
+/** Reads a raw frame into a typed client message or a stable error. */
+export type ParseResult =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; id: number | undefined; code: ErrorCode; message: string };
+
+export function parseClientMessage(raw: string): ParseResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, id: undefined, code: ErrorCode.BadJson, message: 'frame is not valid JSON' };
+  }
+  const id = readId(data);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ok: false, id, code: ErrorCode.BadMessage, message: 'message must be a JSON object' };
+  }
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+    return { ok: false, id, code: ErrorCode.UnknownType, message: `unknown message type ${JSON.stringify(type ?? null).slice(0, 40)}` };
+  }
+  const parsed = clientMessage.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? issue.path.join('.') : type;
+    return { ok: false, id, code: ErrorCode.BadMessage, message: `${where}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+function readId(data: unknown): number | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const id = (data as { id?: unknown }).id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : undefined;
+}
