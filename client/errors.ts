@@ -18,7 +18,8 @@ export type CallErrorCode =
   | 'timeout'
   | 'request-failed'
   | 'protocol'
-  | 'invalid-input';
+  | 'invalid-input'
+  | 'unexpected';
 
 const MESSAGES: Record<CallErrorCode, string> = {
   'auth-timeout': 'The server did not receive the join request in time.',
@@ -37,6 +38,7 @@ const MESSAGES: Record<CallErrorCode, string> = {
   'request-failed': 'The server refused a request.',
   protocol: 'The server sent something this app did not understand.',
   'invalid-input': 'Check the room and name.',
+  unexpected: 'Something went wrong. Please try again.',
 };
 
 export class CallError extends Error {
@@ -57,9 +59,9 @@ export class CallError extends Error {
   }
 }
 
-/** The default human message for a code. */
-export function humanMessage(code: CallErrorCode): string {
-  return MESSAGES[code];
+/** The error itself when it is a CallError, else an `unexpected` one that keeps it as the cause. */
+export function toCallError(err: unknown): CallError {
+  return err instanceof CallError ? err : new CallError('unexpected', undefined, { cause: err });
 }
 
 const BY_CLOSE_CODE: ReadonlyMap<number, CallErrorCode> = new Map<number, CallErrorCode>([

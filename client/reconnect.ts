@@ -1,12 +1,13 @@
 // When to try reconnecting again, and when to stop: exponential back-off from a first
-// short delay, capped, within a total budget. Pure, so it is tested without a network.
+// short delay, capped, until the delays add up to a total budget (the last one is cut to
+// fit). Pure, so it is tested without a network.
 
 export interface ReconnectPolicyOptions {
   /** Delay before the first attempt. */
   initialMs: number;
   /** No single delay is longer than this. */
   maxMs: number;
-  /** Give up once the delays added up would exceed this. */
+  /** Total waiting across all attempts; once spent, give up. */
   budgetMs: number;
 }
 
@@ -22,14 +23,10 @@ export class ReconnectPolicy {
   /** Delay in ms before attempt number `attempt` (0 = first), or 'give-up'. */
   next(attempt: number): number | 'give-up' {
     if (!Number.isInteger(attempt) || attempt < 0) throw new RangeError(`attempt must be a non-negative integer, got ${attempt}`);
-    let total = 0;
-    let delay = 0;
-    for (let i = 0; i <= attempt; i++) {
-      delay = this.delay(i);
-      total += delay;
-      if (total > this.options.budgetMs) return 'give-up';
-    }
-    return delay;
+    let remaining = this.options.budgetMs;
+    for (let i = 0; i < attempt && remaining > 0; i++) remaining -= this.delay(i);
+    if (remaining <= 0) return 'give-up';
+    return Math.min(this.delay(attempt), remaining);
   }
 
   private delay(attempt: number): number {

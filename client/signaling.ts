@@ -1,10 +1,11 @@
 // The signaling socket: numbered requests that resolve on their response, server events,
 // and one `close` event with the code and reason. Frames are read defensively: the
 // server is trusted, but garbage must not crash the page.
-import type { LeaveReason, MediaKind, ParticipantInfo, TrackMapping } from '../signaling/protocol.js';
+import type { LeaveReason, ParticipantInfo, TrackMapping } from '../signaling/protocol.js';
 import type { ClientMessage } from '../signaling/schema.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
+import { isRecord, readParticipant, readTrackMapping } from './wire.js';
 
 /** A client message without its id: the client numbers requests itself. */
 export type SignalingRequest = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, 'id'> : never) : never;
@@ -18,9 +19,9 @@ export interface SignalingEvents {
   close: { code: number; reason: string; local: boolean };
 }
 
-export const REQUEST_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 10_000;
 const OPEN_TIMEOUT_MS = 10_000;
-/** Close code this client uses when it gives up on a socket itself (dead server, leave). */
+/** Close code this client uses when it gives up on a socket itself (silent server, failed media). */
 export const LOCAL_CLOSE_CODE = 4000;
 
 interface Pending {
@@ -46,10 +47,6 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     this.socket = new WebSocket(url);
     this.socket.addEventListener('message', (ev) => this.onFrame(ev.data));
     this.socket.addEventListener('close', (ev) => this.finish(ev.code, ev.reason, false));
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
   }
 
   /** Resolves once the socket is open; rejects if it closes or takes too long first. */
@@ -187,26 +184,4 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const text = typeof error.message === 'string' ? error.message : 'request failed';
     pending.reject(new CallError('request-failed', undefined, { serverCode, cause: text }));
   }
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isKind(value: unknown): value is MediaKind {
-  return value === 'audio' || value === 'video';
-}
-
-export function readParticipant(value: unknown): ParticipantInfo | undefined {
-  if (!isRecord(value) || typeof value.id !== 'string' || typeof value.name !== 'string') return undefined;
-  const publishing = Array.isArray(value.publishing) ? value.publishing.filter(isKind) : [];
-  const muted = isRecord(value.muted) ? value.muted : {};
-  return { id: value.id, name: value.name, publishing, muted: { audio: muted.audio === true, video: muted.video === true } };
-}
-
-function readTrackMapping(value: unknown): TrackMapping | undefined {
-  if (!isRecord(value) || typeof value.mid !== 'string' || typeof value.participantId !== 'string' || !isKind(value.kind)) {
-    return undefined;
-  }
-  return { mid: value.mid, participantId: value.participantId, kind: value.kind };
 }

@@ -1,7 +1,7 @@
 // Access tokens from the development endpoint of the page's own origin. Tokens travel
 // only in request bodies and in the join message, never in a URL.
 import { CallError } from './errors.js';
-import { isRecord } from './signaling.js';
+import { isRecord } from './wire.js';
 
 export interface AccessToken {
   token: string;
@@ -30,6 +30,11 @@ export const fetchToken: TokenSource = async (room, name) => {
     body = await response.json();
   } catch {
     body = undefined;
+  }
+  if (response.status >= 500) {
+    throw new CallError('server-unreachable', 'The server could not give you an access token right now.', {
+      serverCode: `HTTP_${response.status}`,
+    });
   }
   if (!response.ok) {
     const error = isRecord(body) && isRecord(body.error) ? body.error : {};

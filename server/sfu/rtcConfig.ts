@@ -28,6 +28,9 @@ export function peerConnectionConfig(opts: RtcOptions): RTCPeerConnectionConfig 
   return {
     // The default list names a public STUN server; the SFU needs none (it is the far end).
     iceServers: [],
+    // One transport for all m-lines; werift's default ('max-compat') gives each m-line
+    // its own ICE and DTLS transport and leaves the unused ones bound.
+    bundlePolicy: 'max-bundle',
     iceUseIpv6: false,
     icePortRange: opts.portRange,
     iceInterfaceAddresses: opts.listenIp ? { udp4: opts.listenIp } : undefined,

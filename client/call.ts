@@ -1,0 +1,408 @@
+// The call: the one object the page talks to. It joins a room, keeps the list of other
+// participants and one MediaStream per participant, mutes, leaves, and reconnects when
+// the connection is lost. Peer connections and devices stay behind it.
+import type { JoinResult, LeaveReason, MediaKind, ParticipantInfo } from '../signaling/protocol.js';
+import { Emitter, type Listener } from './emitter.js';
+import { CallError, toCallError } from './errors.js';
+import { LocalMedia, type MediaGetter } from './localMedia.js';
+import { emptyPublishedStats, type PublishedStats } from './publisher.js';
+import { ReconnectPolicy } from './reconnect.js';
+import { RoomConnection } from './roomConnection.js';
+import { signalingUrl } from './signaling.js';
+import type { ReceivedStats, TrackAssignment } from './subscriber.js';
+import { fetchToken, type AccessToken, type TokenSource } from './token.js';
+import { displayNameProblem, roomNameProblem } from './validation.js';
+
+export type CallState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'failed' | 'left';
+
+export interface RemoteParticipant {
+  info: ParticipantInfo;
+  /** This participant's received audio and video; the same object for the whole call. */
+  stream: MediaStream;
+}
+
+export type { PublishedStats };
+
+export interface ParticipantStats {
+  participantId: string;
+  framesDecoded: number;
+  audioBytesReceived: number;
+}
+
+export interface LocalMediaState {
+  /** Undefined until devices were asked for (and when publishing is not allowed). */
+  stream: MediaStream | undefined;
+  available: Record<MediaKind, boolean>;
+  muted: Record<MediaKind, boolean>;
+}
+
+export interface CallEvents {
+  /** `error` is set for `failed` (why) and `reconnecting` (what was lost). */
+  'state-changed': { state: CallState; previous: CallState; error: CallError | undefined };
+  /** `initial` for those already in the room when this page joined (or rejoined). */
+  'participant-joined': { participant: ParticipantInfo; stream: MediaStream; initial: boolean };
+  'participant-updated': { participant: ParticipantInfo };
+  'participant-left': { participant: ParticipantInfo; reason: LeaveReason };
+  /** Tracks were added to or removed from a participant's stream. */
+  'remote-media-changed': { participantId: string; stream: MediaStream };
+  'local-media-changed': LocalMediaState;
+  /** Something the person should know that does not end the call. */
+  notice: { message: string };
+  /** A reconnect attempt is scheduled after `delayMs`. */
+  reconnecting: { attempt: number; delayMs: number; error: CallError };
+}
+export type CallEventName = keyof CallEvents;
+
+export interface CallOptions {
+  tokenSource?: TokenSource;
+  signalingUrl?: string;
+  reconnectPolicy?: ReconnectPolicy;
+  getUserMedia?: MediaGetter;
+}
+
+export class Call {
+  private readonly events = new Emitter<CallEvents>();
+  private readonly tokenSource: TokenSource;
+  private readonly url: string;
+  private readonly policy: ReconnectPolicy;
+  private readonly getUserMedia: MediaGetter | undefined;
+
+  private currentState: CallState = 'idle';
+  private lastError: CallError | undefined;
+  /** Set as soon as leave or failure starts: every pending step checks it and stops. */
+  private ended = false;
+  private roomName = '';
+  private displayName = '';
+  private token: AccessToken | undefined;
+  private connection: RoomConnection | undefined;
+  private joined: JoinResult | undefined;
+  private local: LocalMedia | undefined;
+  private localPending: Promise<LocalMedia> | undefined;
+  private readonly remotes = new Map<string, ParticipantInfo>();
+  private readonly streams = new Map<string, MediaStream>();
+
+  constructor(options: CallOptions = {}) {
+    this.tokenSource = options.tokenSource ?? fetchToken;
+    this.url = options.signalingUrl ?? signalingUrl();
+    this.policy = options.reconnectPolicy ?? new ReconnectPolicy();
+    this.getUserMedia = options.getUserMedia;
+  }
+
+  on<K extends CallEventName>(event: K, listener: Listener<CallEvents[K]>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  off<K extends CallEventName>(event: K, listener: Listener<CallEvents[K]>): void {
+    this.events.off(event, listener);
+  }
+
+  get state(): CallState {
+    return this.currentState;
+  }
+
+  /** Why the call failed, once it has. */
+  get error(): CallError | undefined {
+    return this.lastError;
+  }
+
+  get room(): string {
+    return this.roomName;
+  }
+
+  get name(): string {
+    return this.displayName;
+  }
+
+  /** This page's participant id in the room; a new one after each reconnect. */
+  get participantId(): string | undefined {
+    return this.joined?.participantId;
+  }
+
+  get localMedia(): LocalMediaState {
+    return {
+      stream: this.local?.stream,
+      available: { audio: this.local?.has('audio') ?? false, video: this.local?.has('video') ?? false },
+      muted: this.local?.mutedState() ?? { audio: false, video: false },
+    };
+  }
+
+  participants(): RemoteParticipant[] {
+    return [...this.remotes.values()].map((info) => ({ info, stream: this.streamFor(info.id) }));
+  }
+
+  /**
+   * Joins `room` as `name`; a Call joins once. Resolves when in the room (media follows);
+   * rejects with the CallError that the `failed` state carries too.
+   */
+  async join(room: string, name: string): Promise<void> {
+    if (this.currentState !== 'idle') throw new Error('a Call joins once; make a new Call to join again');
+    const trimmed = name.trim();
+    const problem = roomNameProblem(room) ?? displayNameProblem(trimmed);
+    if (problem) {
+      const error = new CallError('invalid-input', problem);
+      this.fail(error);
+      throw error;
+    }
+    this.roomName = room;
+    this.displayName = trimmed;
+    this.setState('joining');
+    try {
+      this.token = await this.tokenSource(room, trimmed);
+      if (this.ended) return;
+      await this.connect();
+    } catch (err) {
+      if (this.ended) return;
+      const error = toCallError(err);
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /** Mutes or unmutes this page's microphone or camera and tells the room. */
+  async setMuted(kind: MediaKind, muted: boolean): Promise<void> {
+    if (!this.local?.has(kind) || this.local.isMuted(kind) === muted) return;
+    this.local.setMuted(kind, muted);
+    this.events.emit('local-media-changed', this.localMedia);
+    const conn = this.connection;
+    if (conn && this.currentState === 'joined') {
+      // After a reconnect the new connection re-sends the mute state, so a lost one does no harm.
+      await conn.setMuted(kind, muted).catch((err: unknown) => console.warn('call: mute not sent', err));
+    }
+  }
+
+  /** Leaves the room, closes the connections and releases the devices. */
+  async leave(): Promise<void> {
+    if (this.ended || this.currentState === 'idle') return;
+    this.ended = true;
+    const conn = this.connection;
+    this.connection = undefined;
+    await conn?.leave();
+    this.release();
+    this.setState('left');
+  }
+
+  /** What has been received so far from each participant in the room, from the subscriber connection. */
+  async stats(): Promise<ParticipantStats[]> {
+    const received = (await this.connection?.stats()) ?? new Map<string, ReceivedStats>();
+    return [...this.remotes.keys()].map((participantId) => ({
+      participantId,
+      framesDecoded: received.get(participantId)?.framesDecoded ?? 0,
+      audioBytesReceived: received.get(participantId)?.audioBytesReceived ?? 0,
+    }));
+  }
+
+  /** What this page has sent, from the publisher connection. */
+  async publisherStats(): Promise<PublishedStats> {
+    return (await this.connection?.publisherStats()) ?? emptyPublishedStats();
+  }
+
+  // ---- connecting ----
+
+  /** Opens a new connection, joins, brings the participant list up to date and publishes. */
+  private async connect(): Promise<void> {
+    const token = this.token;
+    if (!token) throw new Error('no token');
+    const conn = new RoomConnection(this.url);
+    this.connection = conn;
+    // Those known from an earlier connection and not confirmed by this one have gone meanwhile.
+    const unconfirmed = new Set(this.remotes.keys());
+    conn.on('participant-joined', ({ participant }) => {
+      unconfirmed.delete(participant.id);
+      this.upsertParticipant(participant, false);
+    });
+    conn.on('participant-updated', ({ participant }) => this.upsertParticipant(participant, false));
+    conn.on('participant-left', ({ participantId, reason }) => this.removeParticipant(participantId, reason));
+    conn.on('tracks', ({ assignment }) => this.applyTracks(assignment));
+    conn.on('lost', ({ error }) => this.onLost(conn, error));
+
+    let result: JoinResult;
+    try {
+      result = await conn.join(token.token, this.roomName);
+    } catch (err) {
+      conn.close();
+      if (this.connection === conn) this.connection = undefined;
+      throw err;
+    }
+    if (this.connection !== conn || this.ended) {
+      conn.close();
+      throw new CallError('connection-lost');
+    }
+    this.joined = result;
+    for (const participant of result.participants) {
+      unconfirmed.delete(participant.id);
+      this.upsertParticipant(participant, true);
+    }
+    for (const id of unconfirmed) this.removeParticipant(id, 'disconnected');
+    this.setState('joined');
+    void this.publish(conn, result);
+  }
+
+  private async publish(conn: RoomConnection, result: JoinResult): Promise<void> {
+    if (!result.grants.publish) {
+      this.notice('You joined as a viewer: your access does not allow sending video or audio.');
+      return;
+    }
+    try {
+      const local = await this.acquireLocal();
+      if (this.connection !== conn || this.ended) return;
+      for (const kind of ['audio', 'video'] as const) {
+        if (local.isMuted(kind)) await conn.setMuted(kind, true);
+      }
+      const tracks = local.tracks();
+      if (tracks.length > 0) await conn.publish(local.stream, tracks);
+    } catch (err) {
+      if (this.connection !== conn || this.ended) return;
+      console.warn('call: publish failed', err);
+      this.notice('Your camera and microphone could not be sent to the room.');
+    }
+  }
+
+  /** Asks for the devices once per call; reconnects reuse the same tracks. */
+  private acquireLocal(): Promise<LocalMedia> {
+    this.localPending ??= LocalMedia.acquire(this.getUserMedia).then((local) => {
+      if (this.ended) {
+        local.stop();
+        return local;
+      }
+      this.local = local;
+      this.events.emit('local-media-changed', this.localMedia);
+      if (local.notice) this.notice(local.notice);
+      return local;
+    });
+    return this.localPending;
+  }
+
+  private onLost(conn: RoomConnection, error: CallError): void {
+    if (conn !== this.connection) return;
+    this.connection = undefined;
+    conn.close();
+    this.applyTracks(new Map());
+    // While joining or reconnecting, the pending join fails and its caller decides.
+    if (this.ended || this.currentState !== 'joined') return;
+    if (error.final) this.fail(error);
+    else void this.reconnect(error);
+  }
+
+  private async reconnect(cause: CallError): Promise<void> {
+    this.setState('reconnecting', cause);
+    let lastError = cause;
+    let needsToken = false;
+    let tokenIsFresh = false;
+    for (let attempt = 0; ; attempt++) {
+      const delayMs = this.policy.next(attempt);
+      if (delayMs === 'give-up') {
+        this.fail(new CallError('reconnect-failed', undefined, { cause: lastError }));
+        return;
+      }
+      this.events.emit('reconnecting', { attempt, delayMs, error: lastError });
+      await sleep(delayMs);
+      if (this.ended) return;
+      try {
+        if (needsToken) {
+          this.token = await this.tokenSource(this.roomName, this.displayName);
+          needsToken = false;
+          tokenIsFresh = true;
+        }
+        await this.connect();
+        return;
+      } catch (err) {
+        if (this.ended) return;
+        lastError = toCallError(err);
+        // The same token keeps this person's identity (the server replaces the old session),
+        // so it is reused until refused; a restarted server may no longer accept it.
+        const refused = lastError.code === 'token-expired' || lastError.code === 'token-invalid';
+        if (refused && !tokenIsFresh) {
+          needsToken = true;
+          continue;
+        }
+        if (lastError.final || lastError.code === 'token-refused') {
+          this.fail(lastError);
+          return;
+        }
+      }
+    }
+  }
+
+  // ---- participants and their media ----
+
+  private upsertParticipant(participant: ParticipantInfo, initial: boolean): void {
+    if (participant.id === this.joined?.participantId) return;
+    const known = this.remotes.has(participant.id);
+    this.remotes.set(participant.id, participant);
+    if (known) this.events.emit('participant-updated', { participant });
+    else this.events.emit('participant-joined', { participant, stream: this.streamFor(participant.id), initial });
+  }
+
+  private removeParticipant(participantId: string, reason: LeaveReason): void {
+    const participant = this.remotes.get(participantId);
+    if (!participant) return;
+    this.remotes.delete(participantId);
+    this.events.emit('participant-left', { participant, reason });
+  }
+
+  private streamFor(participantId: string): MediaStream {
+    let stream = this.streams.get(participantId);
+    if (!stream) {
+      stream = new MediaStream();
+      this.streams.set(participantId, stream);
+    }
+    return stream;
+  }
+
+  /** Makes every participant's stream hold exactly the tracks the subscriber assigns to them. */
+  private applyTracks(assignment: TrackAssignment): void {
+    const ids = new Set([...this.streams.keys(), ...assignment.keys()]);
+    for (const id of ids) {
+      const wanted = assignment.get(id) ?? [];
+      const stream = this.streamFor(id);
+      let changed = false;
+      for (const track of stream.getTracks()) {
+        if (!wanted.includes(track)) {
+          stream.removeTrack(track);
+          changed = true;
+        }
+      }
+      for (const track of wanted) {
+        if (!stream.getTracks().includes(track)) {
+          stream.addTrack(track);
+          changed = true;
+        }
+      }
+      if (changed) this.events.emit('remote-media-changed', { participantId: id, stream });
+      if (!this.remotes.has(id) && stream.getTracks().length === 0) this.streams.delete(id);
+    }
+  }
+
+  // ---- lifecycle ----
+
+  private fail(error: CallError): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.lastError = error;
+    this.connection?.close();
+    this.connection = undefined;
+    this.release();
+    this.setState('failed', error);
+  }
+
+  /** Releases devices and received tracks; the participant list is kept for a last look. */
+  private release(): void {
+    this.local?.stop();
+    this.applyTracks(new Map());
+  }
+
+  private notice(message: string): void {
+    this.events.emit('notice', { message });
+  }
+
+  private setState(state: CallState, error?: CallError): void {
+    const previous = this.currentState;
+    if (previous === state) return;
+    this.currentState = state;
+    this.events.emit('state-changed', { state, previous, error });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,48 @@
+// The bottom bar: round microphone and camera toggles, and the red leave button.
+import type { MediaKind } from '../signaling/protocol.js';
+import { el, icon } from './dom.js';
+import { cameraIcon, cameraOffIcon, leaveIcon, micIcon, micOffIcon } from './icons.js';
+
+export interface ControlBarActions {
+  toggle(kind: MediaKind): void;
+  leave(): void;
+}
+
+const LABELS: Record<MediaKind, { on: string; off: string; missing: string; icon: string; offIcon: string }> = {
+  audio: { on: 'Mute microphone', off: 'Unmute microphone', missing: 'No microphone', icon: micIcon, offIcon: micOffIcon },
+  video: { on: 'Turn camera off', off: 'Turn camera on', missing: 'No camera', icon: cameraIcon, offIcon: cameraOffIcon },
+};
+
+export class ControlBar {
+  readonly element: HTMLElement;
+  private readonly buttons: Record<MediaKind, HTMLButtonElement>;
+
+  constructor(actions: ControlBarActions) {
+    this.buttons = { audio: this.toggleButton('audio', actions), video: this.toggleButton('video', actions) };
+    const leave = el('button', { type: 'button', class: 'round danger', 'data-testid': 'leave', title: 'Leave', 'aria-label': 'Leave' }, icon(leaveIcon));
+    leave.addEventListener('click', () => actions.leave());
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, leave);
+    this.update({ audio: false, video: false }, { audio: false, video: false });
+  }
+
+  update(available: Record<MediaKind, boolean>, muted: Record<MediaKind, boolean>): void {
+    for (const kind of ['audio', 'video'] as const) {
+      const button = this.buttons[kind];
+      const labels = LABELS[kind];
+      const off = muted[kind] || !available[kind];
+      const label = !available[kind] ? labels.missing : muted[kind] ? labels.off : labels.on;
+      button.disabled = !available[kind];
+      button.classList.toggle('off', off);
+      button.setAttribute('aria-pressed', String(muted[kind]));
+      button.setAttribute('aria-label', label);
+      button.title = label;
+      button.replaceChildren(icon(off ? labels.offIcon : labels.icon));
+    }
+  }
+
+  private toggleButton(kind: MediaKind, actions: ControlBarActions): HTMLButtonElement {
+    const button = el('button', { type: 'button', class: 'round', 'data-testid': kind === 'audio' ? 'toggle-mic' : 'toggle-camera' });
+    button.addEventListener('click', () => actions.toggle(kind));
+    return button;
+  }
+}

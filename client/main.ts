@@ -1,0 +1,23 @@
+// Entry point: builds the page, installs the test hook, and joins straight away when the
+// URL names both a room and a name (/?room=NAME&name=NAME); otherwise shows the form.
+import { installDebugHook } from './debugHook.js';
+import { CallPage } from './ui.js';
+import { displayNameProblem, roomNameProblem } from './validation.js';
+
+function start(): void {
+  const root = document.getElementById('app');
+  if (!root) throw new Error('index.html has no #app element');
+  const page = new CallPage(root);
+  installDebugHook(() => page.currentCall);
+
+  const params = new URLSearchParams(location.search);
+  const room = (params.get('room') ?? '').trim();
+  const name = (params.get('name') ?? '').trim();
+  if (room && name && !roomNameProblem(room) && !displayNameProblem(name)) {
+    page.join(room, name);
+  } else {
+    page.showForm(roomNameProblem(room) ? '' : room);
+  }
+}
+
+start();

@@ -1,0 +1,136 @@
+// The subscriber connection: receives everyone else's tracks. The SFU offers (again at
+// every join and leave), this side answers, strictly one offer at a time. Each offer's
+// track list says which participant and kind each transceiver (by mid) carries.
+import type { TrackMapping } from '../signaling/protocol.js';
+import { iceGatheringComplete } from './ice.js';
+import { isRecord } from './wire.js';
+
+/** Sends the answer for the latest offer to the SFU. */
+export type AnswerExchange = (answerSdp: string) => Promise<void>;
+
+/** Received tracks grouped by the participant who sends them. */
+export type TrackAssignment = ReadonlyMap<string, MediaStreamTrack[]>;
+
+export interface ReceivedStats {
+  framesDecoded: number;
+  audioBytesReceived: number;
+}
+
+export interface SubscriberCallbacks {
+  /** The set of received tracks changed; carries the whole current assignment. */
+  tracks(assignment: TrackAssignment): void;
+  /** ICE/DTLS failed, or an offer could not be answered: this connection is unusable. */
+  failed(reason: string): void;
+}
+
+export class Subscriber {
+  private readonly pc: RTCPeerConnection;
+  /** Mapping of the latest offer, by mid. */
+  private mapping = new Map<string, TrackMapping>();
+  /** Tracks handed out, by mid. */
+  private readonly received = new Map<string, { participantId: string; track: MediaStreamTrack }>();
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    configuration: RTCConfiguration,
+    private readonly exchange: AnswerExchange,
+    private readonly callbacks: SubscriberCallbacks,
+  ) {
+    this.pc = new RTCPeerConnection(configuration);
+    this.pc.addEventListener('track', (ev) => this.onTrack(ev));
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (!this.closed && this.pc.connectionState === 'failed') callbacks.failed('subscriber connection failed');
+    });
+  }
+
+  /** Queues an offer; offers are answered one at a time, in arrival order. */
+  handleOffer(sdp: string, tracks: TrackMapping[]): void {
+    this.queue = this.queue
+      .then(() => this.negotiate(sdp, tracks))
+      .catch((err: unknown) => {
+        if (this.closed) return;
+        console.warn('subscriber: offer failed', err);
+        this.callbacks.failed(`could not answer an offer: ${err instanceof Error ? err.message : String(err)}`);
+      });
+  }
+
+  /** Decoded video frames and received audio bytes, per participant. */
+  async stats(): Promise<Map<string, ReceivedStats>> {
+    const out = new Map<string, ReceivedStats>();
+    if (this.closed) return out;
+    const byTrackId = new Map<string, string>();
+    for (const { participantId, track } of this.received.values()) byTrackId.set(track.id, participantId);
+    const report = await this.pc.getStats();
+    report.forEach((stat: unknown) => {
+      if (!isRecord(stat) || stat.type !== 'inbound-rtp') return;
+      const byMid = typeof stat.mid === 'string' ? this.mapping.get(stat.mid)?.participantId : undefined;
+      const byTrack = typeof stat.trackIdentifier === 'string' ? byTrackId.get(stat.trackIdentifier) : undefined;
+      const participantId = byMid ?? byTrack;
+      if (participantId === undefined) return;
+      const entry = out.get(participantId) ?? { framesDecoded: 0, audioBytesReceived: 0 };
+      if (stat.kind === 'video' && typeof stat.framesDecoded === 'number') entry.framesDecoded += stat.framesDecoded;
+      if (stat.kind === 'audio' && typeof stat.bytesReceived === 'number') entry.audioBytesReceived += stat.bytesReceived;
+      out.set(participantId, entry);
+    });
+    return out;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.close();
+    this.received.clear();
+  }
+
+  private async negotiate(sdp: string, tracks: TrackMapping[]): Promise<void> {
+    if (this.closed) return;
+    // The mapping is in place before the remote description, so `track` events can use it.
+    this.mapping = new Map(tracks.map((t) => [t.mid, t]));
+    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    await iceGatheringComplete(this.pc);
+    const local = this.pc.localDescription?.sdp;
+    if (this.closed) return;
+    if (!local) throw new Error('no local description after answering');
+    await this.exchange(local);
+    if (!this.closed) this.reconcile();
+  }
+
+  private onTrack(ev: RTCTrackEvent): void {
+    const mid = ev.transceiver.mid;
+    const mapped = mid === null ? undefined : this.mapping.get(mid);
+    if (mid === null || !mapped) return;
+    this.received.set(mid, { participantId: mapped.participantId, track: ev.track });
+    this.callbacks.tracks(this.assignment());
+  }
+
+  /**
+   * After a negotiation, makes the received tracks match the offer's mapping: an m-line
+   * whose mid is no longer mapped is gone, and a reused mid may now carry someone else.
+   */
+  private reconcile(): void {
+    const next = new Map<string, { participantId: string; track: MediaStreamTrack }>();
+    for (const transceiver of this.pc.getTransceivers()) {
+      const mid = transceiver.mid;
+      const mapped = mid === null ? undefined : this.mapping.get(mid);
+      const receiving = transceiver.currentDirection === 'recvonly' || transceiver.currentDirection === 'sendrecv';
+      if (mid === null || !mapped || !receiving) continue;
+      next.set(mid, { participantId: mapped.participantId, track: transceiver.receiver.track });
+    }
+    this.received.clear();
+    for (const [mid, entry] of next) this.received.set(mid, entry);
+    this.callbacks.tracks(this.assignment());
+  }
+
+  private assignment(): TrackAssignment {
+    const out = new Map<string, MediaStreamTrack[]>();
+    for (const { participantId, track } of this.received.values()) {
+      const list = out.get(participantId) ?? [];
+      list.push(track);
+      out.set(participantId, list);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,103 @@
+// One participant's tile: video (which also plays their audio), name label, muted
+// markers, and an avatar when there is no picture to show.
+import { el, icon } from './dom.js';
+import { micOffIcon } from './icons.js';
+
+export interface TileOptions {
+  name: string;
+  local: boolean;
+  /** Set on remote tiles as data-participant-id. */
+  participantId?: string;
+  /** Called when the browser refused to play sound without a click; the video plays muted meanwhile. */
+  onAutoplayBlocked?: () => void;
+}
+
+export class Tile {
+  readonly element: HTMLDivElement;
+  private readonly video: HTMLVideoElement;
+  private readonly label: HTMLSpanElement;
+  private readonly avatar: HTMLDivElement;
+  private readonly micMarker: HTMLSpanElement;
+  private stream: MediaStream | undefined;
+  private muted = { audio: false, video: false };
+
+  constructor(private readonly options: TileOptions) {
+    this.video = el('video', { class: options.local ? 'mirrored' : undefined });
+    this.video.autoplay = true;
+    this.video.playsInline = true;
+    // The local tile never plays this page's own microphone back.
+    this.video.muted = options.local;
+    this.avatar = el('div', { class: 'avatar' }, initials(options.name));
+    this.micMarker = icon(micOffIcon, 'marker');
+    this.micMarker.hidden = true;
+    this.label = el('span', { class: 'name' }, options.local ? 'You' : options.name);
+    this.element = el(
+      'div',
+      {
+        class: options.local ? 'tile local' : 'tile',
+        'data-testid': options.local ? 'local-tile' : 'tile',
+        'data-participant-id': options.participantId,
+      },
+      this.video,
+      this.avatar,
+      el('div', { class: 'caption' }, this.micMarker, this.label),
+    );
+    this.render();
+  }
+
+  setName(name: string): void {
+    if (!this.options.local) this.label.textContent = name;
+    this.avatar.textContent = initials(name);
+  }
+
+  setMuted(muted: { audio: boolean; video: boolean }): void {
+    this.muted = { ...muted };
+    this.render();
+  }
+
+  /** Shows `stream` (again, after its tracks changed) and starts playback. */
+  setStream(stream: MediaStream | undefined): void {
+    if (this.video.srcObject !== (stream ?? null)) this.video.srcObject = stream ?? null;
+    this.stream = stream;
+    this.render();
+    if (stream && stream.getTracks().length > 0) this.play();
+  }
+
+  /** Turns the sound on after a click allowed it (remote tiles only). */
+  enableAudio(): void {
+    if (this.options.local) return;
+    this.video.muted = false;
+    void this.video.play().catch(() => undefined);
+  }
+
+  remove(): void {
+    this.video.srcObject = null;
+    this.element.remove();
+  }
+
+  private play(): void {
+    this.video.play().catch((err: unknown) => {
+      if (!(err instanceof DOMException) || err.name !== 'NotAllowedError' || this.options.local) return;
+      // Browsers allow muted autoplay: show the picture now and ask for a click for the sound.
+      this.video.muted = true;
+      void this.video.play().catch(() => undefined);
+      this.options.onAutoplayBlocked?.();
+    });
+  }
+
+  private render(): void {
+    const hasVideo = this.stream?.getVideoTracks().some((t) => t.readyState === 'live') ?? false;
+    const showPicture = hasVideo && !this.muted.video;
+    this.video.classList.toggle('hidden', !showPicture);
+    this.avatar.hidden = showPicture;
+    this.micMarker.hidden = !this.muted.audio;
+    this.element.dataset.audioMuted = String(this.muted.audio);
+    this.element.dataset.videoMuted = String(this.muted.video);
+  }
+}
+
+function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
+  return letters.map((p) => [...(p ?? '')][0] ?? '').join('').toUpperCase() || '?';
+}

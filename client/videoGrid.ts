@@ -1,0 +1,94 @@
+// The grid of tiles: the local one first, then one per remote participant, in as many
+// columns as makes the 16:9 tiles largest for the space there is (rows wrap, centred).
+import type { ParticipantInfo } from '../signaling/protocol.js';
+import { el } from './dom.js';
+import { Tile } from './tile.js';
+
+const GAP_PX = 12;
+const ASPECT = 16 / 9;
+
+/** The width of each of `count` 16:9 tiles that fills `width` x `height` best. */
+export function bestTileWidth(count: number, width: number, height: number, gap = GAP_PX): number {
+  let best = 0;
+  for (let cols = 1; cols <= Math.max(1, count); cols++) {
+    const rows = Math.ceil(count / cols);
+    const byWidth = (width - gap * (cols - 1)) / cols;
+    const byHeight = ((height - gap * (rows - 1)) / rows) * ASPECT;
+    best = Math.max(best, Math.min(byWidth, byHeight));
+  }
+  return Math.floor(best);
+}
+
+export class VideoGrid {
+  readonly element: HTMLDivElement;
+  private local: Tile | undefined;
+  private readonly remotes = new Map<string, Tile>();
+
+  constructor(private readonly onAutoplayBlocked: () => void) {
+    this.element = el('div', { class: 'grid', 'aria-label': 'Participants' });
+    new ResizeObserver(() => this.layout()).observe(this.element);
+  }
+
+  get size(): number {
+    return this.remotes.size + (this.local ? 1 : 0);
+  }
+
+  setLocal(name: string, stream: MediaStream | undefined, muted: { audio: boolean; video: boolean }): void {
+    if (!this.local) {
+      this.local = new Tile({ name, local: true });
+      this.element.prepend(this.local.element);
+      this.layout();
+    }
+    this.local.setName(name);
+    this.local.setMuted(muted);
+    this.local.setStream(stream);
+  }
+
+  addRemote(participant: ParticipantInfo, stream: MediaStream): void {
+    if (this.remotes.has(participant.id)) return this.updateRemote(participant);
+    const tile = new Tile({ name: participant.name, local: false, participantId: participant.id, onAutoplayBlocked: this.onAutoplayBlocked });
+    this.remotes.set(participant.id, tile);
+    this.element.append(tile.element);
+    tile.setMuted(participant.muted);
+    tile.setStream(stream);
+    this.layout();
+  }
+
+  updateRemote(participant: ParticipantInfo): void {
+    const tile = this.remotes.get(participant.id);
+    if (!tile) return;
+    tile.setName(participant.name);
+    tile.setMuted(participant.muted);
+  }
+
+  remoteMediaChanged(participantId: string, stream: MediaStream): void {
+    this.remotes.get(participantId)?.setStream(stream);
+  }
+
+  removeRemote(participantId: string): void {
+    const tile = this.remotes.get(participantId);
+    if (!tile) return;
+    tile.remove();
+    this.remotes.delete(participantId);
+    this.layout();
+  }
+
+  enableAudio(): void {
+    for (const tile of this.remotes.values()) tile.enableAudio();
+  }
+
+  clear(): void {
+    this.local?.remove();
+    this.local = undefined;
+    for (const tile of this.remotes.values()) tile.remove();
+    this.remotes.clear();
+    this.layout();
+  }
+
+  private layout(): void {
+    const { clientWidth, clientHeight } = this.element;
+    if (clientWidth === 0 || clientHeight === 0) return;
+    const width = bestTileWidth(this.size, clientWidth, clientHeight);
+    this.element.style.setProperty('--tile-width', `${width}px`);
+  }
+}

@@ -1,0 +1,113 @@
+// End to end: real Chromium pages with fake cameras in a call through the real server.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.js';
+import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import { expectPortsFree, openCall, remoteStats, waitFor, waitForMedia } from './callPage.js';
+
+const RTC_MIN_PORT = 42000;
+const RTC_MAX_PORT = 42099;
+
+let server: ServerHandle;
+let browser: Browser;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ RTC_MIN_PORT: String(RTC_MIN_PORT), RTC_MAX_PORT: String(RTC_MAX_PORT) });
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((p) => p.context().close()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function join(room: string, name: string): Promise<Page> {
+  const page = await openCall(browser, server.url, room, name);
+  pages.push(page);
+  return page;
+}
+
+async function health(): Promise<Record<string, number>> {
+  const res = await fetch(`${server.url}/healthz`);
+  return (await res.json()) as Record<string, number>;
+}
+
+describe('a call between browsers through the SFU', () => {
+  it('three pages in one room each decode video and receive audio from both others; one leaves and the others see it go', async () => {
+    const room = 'three';
+    const a = await join(room, 'Alice');
+    const b = await join(room, 'Bob');
+    const c = await join(room, 'Carol');
+    const all = [a, b, c];
+    const ids = await Promise.all(all.map((p) => p.evaluate(() => window.__call.participantId())));
+
+    for (const [i, page] of all.entries()) {
+      const others = ids.filter((_, j) => j !== i) as string[];
+      await waitForMedia(page, others, { timeoutMs: 15_000 });
+      await expect.poll(() => page.locator('[data-testid="tile"]').count()).toBe(2);
+    }
+
+    // Carol leaves with the button: the others see her tile go and stop receiving her media.
+    await c.getByRole('button', { name: /leave/i }).click();
+    await waitFor(() => c.evaluate(() => document.body.dataset.callState === 'left'), 5000, 'Carol left');
+    const carol = ids[2] as string;
+    for (const page of [a, b]) {
+      await expect.poll(() => page.locator(`[data-participant-id="${carol}"]`).count(), { timeout: 5000 }).toBe(0);
+      await expect.poll(() => page.evaluate(() => window.__call.remoteParticipants()), { timeout: 5000 }).not.toContain(carol);
+      await expect.poll(async () => (await remoteStats(page)).some((s) => s.participantId === carol), { timeout: 5000 }).toBe(false);
+    }
+    // Alice and Bob still see each other.
+    await waitForMedia(a, [ids[1] as string], { timeoutMs: 5000 });
+    await waitForMedia(b, [ids[0] as string], { timeoutMs: 5000 });
+  });
+
+  it('a late joiner decodes video from everyone already in the room within 3 s', async () => {
+    const room = 'late';
+    const a = await join(room, 'Early1');
+    const b = await join(room, 'Early2');
+    const ids = await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())));
+    await waitForMedia(a, [ids[1] as string], { timeoutMs: 15_000 });
+    await waitForMedia(b, [ids[0] as string], { timeoutMs: 15_000 });
+
+    const started = Date.now();
+    const late = await join(room, 'Late');
+    await waitForMedia(late, ids as string[], { timeoutMs: 3000, audio: false, since: started });
+  });
+
+  it('a page whose token is refused shows why and does not join', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    pages.push(page);
+    await page.route('**/api/token', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ token: 'not-a-jwt', identity: 'x', expiresIn: 60 }) }),
+    );
+    await page.goto(`${server.url}/?room=refused&name=Mallory`);
+    const notice = page.getByTestId('notice');
+    await expect.poll(() => notice.textContent(), { timeout: 10_000 }).toMatch(/token/i);
+    expect(await page.evaluate(() => document.body.dataset.callState)).toBe('failed');
+    expect((await health()).participants).toBe(0);
+  });
+
+  it('after everyone leaves, the server holds no rooms, connections or media ports', async () => {
+    const room = 'cleanup';
+    const a = await join(room, 'One');
+    const b = await join(room, 'Two');
+    const ids = await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())));
+    await waitForMedia(a, [ids[1] as string], { timeoutMs: 15_000 });
+    expect((await health()).mediaPeerConnections).toBe(4);
+
+    // One leaves with the button, the other just closes its tab.
+    await a.getByRole('button', { name: /leave/i }).click();
+    await b.context().close();
+    await waitFor(async () => {
+      const h = await health();
+      return h.connections === 0 && h.rooms === 0 && h.participants === 0 && h.mediaRooms === 0 && h.mediaPeerConnections === 0 && h.mediaForwarders === 0;
+    }, 10_000, 'server released every room and connection');
+    await expectPortsFree(RTC_MIN_PORT, RTC_MAX_PORT);
+  });
+});

@@ -1,0 +1,99 @@
+// Helpers for driving the call page in Chromium and reading what it receives.
+import { createSocket } from 'node:dgram';
+import type { Browser, Page } from 'playwright-core';
+
+export interface RemoteMediaStats {
+  participantId: string;
+  framesDecoded: number;
+  audioBytesReceived: number;
+}
+
+declare global {
+  interface Window {
+    __call: {
+      state(): string;
+      participantId(): string | undefined;
+      remoteParticipants(): string[];
+      stats(): Promise<RemoteMediaStats[]>;
+      publisherStats(): Promise<{ videoPliCount: number; videoFramesEncoded: number; audioBytesSent: number }>;
+    };
+  }
+}
+
+/** Opens a deep link in a fresh browser context and waits until the page has joined. */
+export async function openCall(browser: Browser, baseUrl: string, room: string, name: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (err) => process.stderr.write(`[page ${name}] ${err.message}\n`));
+  await page.goto(`${baseUrl}/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}`);
+  await waitFor(() => page.evaluate(() => document.body.dataset.callState === 'joined'), 10_000, `${name} joined ${room}`);
+  return page;
+}
+
+export async function remoteStats(page: Page): Promise<RemoteMediaStats[]> {
+  return page.evaluate(() => window.__call.stats());
+}
+
+/** Polls a condition until it holds; fails with a description after the deadline. */
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Waits until the page decodes video (framesDecoded rising between two reads) and, unless
+ * told otherwise, receives audio from every given participant. Returns when it did.
+ */
+export async function waitForMedia(
+  page: Page,
+  participantIds: string[],
+  opts: { timeoutMs: number; audio?: boolean; since?: number },
+): Promise<number> {
+  const wantAudio = opts.audio ?? true;
+  const first = new Map<string, number>();
+  let last: RemoteMediaStats[] = [];
+  await waitFor(
+    async () => {
+      last = await remoteStats(page);
+      return participantIds.every((id) => {
+        const s = last.find((x) => x.participantId === id);
+        if (!s || s.framesDecoded <= 0 || (wantAudio && s.audioBytesReceived <= 0)) return false;
+        const seen = first.get(id);
+        if (seen === undefined) {
+          first.set(id, s.framesDecoded);
+          return false;
+        }
+        return s.framesDecoded > seen;
+      });
+    },
+    opts.timeoutMs - (opts.since ? Date.now() - opts.since : 0),
+    `media from ${participantIds.join(', ')}; last stats ${JSON.stringify(last)}`,
+  );
+  return Date.now();
+}
+
+/** Fails unless every UDP port of the range can be bound on 127.0.0.1 again. */
+export async function expectPortsFree(min: number, max: number): Promise<void> {
+  const busy: number[] = [];
+  for (let port = min; port <= max; port++) {
+    const socket = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!ok) busy.push(port);
+    await new Promise<void>((resolve) => (ok ? socket.close(() => resolve()) : resolve()));
+  }
+  if (busy.length > 0) throw new Error(`UDP ports still bound after everyone left: ${busy.join(', ')}`);
+}

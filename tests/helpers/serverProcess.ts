@@ -1,0 +1,97 @@
+// Starts the built server (dist/main.js) as a real child process on a free port and
+// stops it again; tests talk to it over HTTP and WebSocket like any client would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface ServerHandle {
+  url: string;
+  wsUrl: string;
+  port: number;
+  process: ChildProcess;
+  /** Every log line the server printed so far (JSON lines parsed where possible). */
+  logs: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const address = srv.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<ServerHandle> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.resolve('dist/main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      RTC_LISTEN_IP: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      DEV_TOKENS: 'true',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within 15 s:\n${logs.join('\n')}`)), 15_000);
+    const onData = (chunk: Buffer): void => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim()) continue;
+        logs.push(line);
+        if (line.includes('"msg":"listening"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${logs.join('\n')}`));
+    });
+  });
+  await ready;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    port,
+    process: child,
+    logs,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exited) return child.exitCode;
+      child.kill(signal);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      return code;
+    },
+  };
+}
+
+/** Fetches a development token from the server's token endpoint. */
+export async function devToken(url: string, room: string, name: string): Promise<string> {
+  const res = await fetch(`${url}/api/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ room, name }),
+  });
+  if (!res.ok) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { token: string };
+  return body.token;
+}

@@ -1,0 +1,128 @@
+// The HTTP side of the real server: health, readiness, the development token endpoint
+// and its production default, and a configuration error at start-up.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import { ClientPool } from '../helpers/wsClient.js';
+
+function postToken(url: string, body: string, contentType = 'application/json'): Promise<Response> {
+  return fetch(`${url}/api/token`, { method: 'POST', headers: { 'content-type': contentType }, body });
+}
+
+describe('HTTP in development', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('answers /healthz with status and counts', async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', connections: expect.any(Number), rooms: expect.any(Number), participants: expect.any(Number) });
+  });
+
+  it('answers /readyz with 200 once listening', async () => {
+    const res = await fetch(`${server.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ready: true });
+  });
+
+  it('issues a token for a room and a name, which joins that room', async () => {
+    const res = await postToken(server.url, JSON.stringify({ room: 'http-demo', name: 'Ada' }));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { token: string; identity: string; expiresIn: number };
+    expect(body).toEqual({ token: expect.any(String), identity: expect.any(String), expiresIn: 6 * 3600 });
+
+    const clients = new ClientPool(() => server.wsUrl);
+    try {
+      const { result } = await clients.joined(body.token, 'http-demo');
+      expect(result).toMatchObject({ name: 'Ada', room: 'http-demo' });
+    } finally {
+      clients.dropAll();
+    }
+  });
+
+  it.each([
+    ['a missing name', JSON.stringify({ room: 'demo' }), /^name:/],
+    ['a room with a slash', JSON.stringify({ room: 'a/b', name: 'Ada' }), /^room:/],
+    ['a name of only spaces', JSON.stringify({ room: 'demo', name: '   ' }), /^name:/],
+    ['a name longer than 40 characters', JSON.stringify({ room: 'demo', name: 'A'.repeat(41) }), /^name:/],
+    ['a field it does not know', JSON.stringify({ room: 'demo', name: 'Ada', identity: 'admin' }), /identity/],
+    ['a body that is not JSON', '{"room":', /malformed/],
+    ['a body that is an array', '[]', /expected object/],
+  ])('answers %s with 400 BAD_REQUEST', async (_what, body, message) => {
+    const res = await postToken(server.url, body);
+    expect(res.status).toBe(400);
+    const json = (await res.json()) as { error: { code: string; message: string } };
+    expect(json.error.code).toBe('BAD_REQUEST');
+    expect(json.error.message).toMatch(message);
+  });
+
+  it('answers a body above 4 KiB with 413', async () => {
+    const res = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'x'.repeat(5000) }));
+    expect(res.status).toBe(413);
+  });
+
+  it('answers a body that is not JSON at all with 400', async () => {
+    const res = await postToken(server.url, 'room=demo&name=Ada', 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(400);
+  });
+
+  it('answers an unknown path with 404 NOT_FOUND', async () => {
+    const res = await fetch(`${server.url}/api/nothing-here`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
+  });
+});
+
+describe('HTTP in production', () => {
+  it('keeps the token endpoint off (404) unless DEV_TOKENS=true', async () => {
+    for (const devTokens of ['false', '']) {
+      const server = await startServer({ NODE_ENV: 'production', DEV_TOKENS: devTokens });
+      try {
+        const res = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'Ada' }));
+        expect(res.status, `DEV_TOKENS=${JSON.stringify(devTokens)}`).toBe(404);
+        expect(await res.json()).toMatchObject({ error: { code: 'DISABLED' } });
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      } finally {
+        await server.stop();
+      }
+    }
+  });
+
+  it('serves the token endpoint when DEV_TOKENS=true', async () => {
+    const server = await startServer({ NODE_ENV: 'production', DEV_TOKENS: 'true' });
+    try {
+      expect(await devToken(server.url, 'demo', 'Ada')).toEqual(expect.any(String));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('start-up configuration', () => {
+  function run(env: Record<string, string>) {
+    return spawnSync(process.execPath, [path.resolve('dist/main.js')], {
+      env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...env },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+  }
+
+  it('refuses PORT=abc with a non-zero exit and a message naming PORT', () => {
+    const result = run({ PORT: 'abc' });
+    expect(result.status).not.toBe(0);
+    expect(result.status).not.toBeNull();
+    expect(result.stderr).toMatch(/^\s*PORT: /m);
+  });
+
+  it('refuses production without JWT_SECRET', () => {
+    const result = run({ NODE_ENV: 'production', PORT: '0' });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/JWT_SECRET: is required when NODE_ENV=production/);
+  });
+});

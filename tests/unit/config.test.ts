@@ -1,0 +1,128 @@
+// Start-up configuration: sensible defaults for a laptop, refusals that name the
+// variable, and production settings that cannot be left open by accident.
+import { describe, it, expect } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/config.js';
+
+const SECRET = 'config-test-secret-that-is-at-least-32-chars';
+
+function configError(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).message;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig: defaults', () => {
+  it('runs a development server on 8080 with generated secret and dev tokens on', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 8080,
+      host: '0.0.0.0',
+      jwtSecretGenerated: true,
+      devTokens: true,
+      tokenTtlSeconds: 6 * 3600,
+      tls: undefined,
+      rtc: { portRange: undefined, listenIp: undefined, announcedIp: undefined },
+      heartbeatMs: 10_000,
+      joinTimeoutMs: 10_000,
+      maxParticipantsPerRoom: 16,
+      logLevel: 'info',
+    });
+    expect(config.jwtSecret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('generates a different secret for every start when none is given', () => {
+    expect(loadConfig({}).jwtSecret).not.toBe(loadConfig({}).jwtSecret);
+  });
+
+  it('uses the given secret and says it was not generated', () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config.jwtSecret).toBe(SECRET);
+    expect(config.jwtSecretGenerated).toBe(false);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ HOME: '/root', SOMETHING_ELSE: 'x' })).not.toThrow();
+  });
+
+  it('treats a blank variable as unset instead of reading PORT= as port 0', () => {
+    expect(loadConfig({ PORT: '', HEARTBEAT_INTERVAL_MS: ' ' })).toMatchObject({ port: 8080, heartbeatMs: 10_000 });
+    expect(configError({ NODE_ENV: 'production', JWT_SECRET: '' })).toContain('JWT_SECRET: is required');
+  });
+
+  it('reads numbers from their text form', () => {
+    const config = loadConfig({ PORT: '9000', HEARTBEAT_INTERVAL_MS: '200', JOIN_TIMEOUT_MS: '300' });
+    expect([config.port, config.heartbeatMs, config.joinTimeoutMs]).toEqual([9000, 200, 300]);
+  });
+});
+
+describe('loadConfig: bad values name the variable', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['HEARTBEAT_INTERVAL_MS', '10'],
+    ['JOIN_TIMEOUT_MS', 'soon'],
+    ['LOG_LEVEL', 'verbose'],
+    ['NODE_ENV', 'staging'],
+    ['DEV_TOKENS', 'maybe'],
+    ['RTC_LISTEN_IP', 'localhost'],
+    ['MAX_PARTICIPANTS_PER_ROOM', '0'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(configError({ [name]: value })).toContain(`${name}:`);
+  });
+
+  it('refuses a secret shorter than 32 characters', () => {
+    expect(configError({ JWT_SECRET: 'short' })).toContain('JWT_SECRET: must be at least 32 characters');
+  });
+});
+
+describe('loadConfig: production', () => {
+  it('refuses to start without JWT_SECRET', () => {
+    expect(configError({ NODE_ENV: 'production' })).toContain('JWT_SECRET: is required when NODE_ENV=production');
+  });
+
+  it('keeps the development token endpoint off unless asked for', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).devTokens).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, DEV_TOKENS: 'true' }).devTokens).toBe(true);
+  });
+
+  it('lets development turn the token endpoint off', () => {
+    expect(loadConfig({ DEV_TOKENS: 'false' }).devTokens).toBe(false);
+    expect(loadConfig({ DEV_TOKENS: '0' }).devTokens).toBe(false);
+  });
+});
+
+describe('loadConfig: RTC port range', () => {
+  it('uses a range given as a pair', () => {
+    expect(loadConfig({ RTC_MIN_PORT: '40000', RTC_MAX_PORT: '40100' }).rtc.portRange).toEqual([40000, 40100]);
+  });
+
+  it('refuses half a range', () => {
+    expect(configError({ RTC_MIN_PORT: '40000' })).toContain('RTC_MIN_PORT and RTC_MAX_PORT must be set together');
+    expect(configError({ RTC_MAX_PORT: '40100' })).toContain('RTC_MIN_PORT and RTC_MAX_PORT must be set together');
+  });
+
+  it('refuses a range that is empty or backwards', () => {
+    expect(configError({ RTC_MIN_PORT: '40000', RTC_MAX_PORT: '40000' })).toContain('RTC_MAX_PORT: must be greater than RTC_MIN_PORT');
+    expect(configError({ RTC_MIN_PORT: '40100', RTC_MAX_PORT: '40000' })).toContain('RTC_MAX_PORT: must be greater than RTC_MIN_PORT');
+  });
+
+  it('refuses privileged ports', () => {
+    expect(configError({ RTC_MIN_PORT: '80', RTC_MAX_PORT: '40000' })).toContain('RTC_MIN_PORT:');
+  });
+});
+
+describe('loadConfig: TLS', () => {
+  it('refuses a certificate without its key', () => {
+    expect(configError({ TLS_CERT: '/etc/cert.pem' })).toContain('TLS_CERT and TLS_KEY must be set together');
+  });
+
+  it('prefers given files over a self-signed certificate', () => {
+    expect(loadConfig({ TLS_CERT: 'c.pem', TLS_KEY: 'k.pem', TLS_SELF_SIGNED: 'true' }).tls).toEqual({ cert: 'c.pem', key: 'k.pem' });
+    expect(loadConfig({ TLS_SELF_SIGNED: 'yes' }).tls).toEqual({ selfSigned: true });
+  });
+});
