@@ -40,6 +40,8 @@ export class SfuParticipant implements MediaParticipant {
   private negotiationWanted = false;
   private negotiationScheduled = false;
   private readonly rtcpSources = new WeakSet<object>();
+  /** New subscriptions whose receiver needs a keyframe as soon as packets can reach it. */
+  private readonly awaitingKeyframe = new Set<TrackForwarder>();
   private closed = false;
 
   constructor(
@@ -86,6 +88,7 @@ export class SfuParticipant implements MediaParticipant {
     await this.subscriber.setRemoteDescription({ type: 'answer', sdp: answerSdp });
     this.offerOutstanding = false;
     this.watchRtcp();
+    this.requestPendingKeyframes();
     if (this.negotiationWanted) this.scheduleNegotiation();
   }
 
@@ -96,6 +99,7 @@ export class SfuParticipant implements MediaParticipant {
     const track = forwarder.addSubscriber(this.id);
     const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
     this.subscriptions.set(forwarder.id, { forwarder, transceiver });
+    this.awaitingKeyframe.add(forwarder);
     this.scheduleNegotiation();
   }
 
@@ -104,6 +108,7 @@ export class SfuParticipant implements MediaParticipant {
     const sub = this.subscriptions.get(forwarder.id);
     if (!sub) return;
     this.subscriptions.delete(forwarder.id);
+    this.awaitingKeyframe.delete(forwarder);
     forwarder.removeSubscriber(this.id);
     if (this.closed || !this.subscriber) return;
     this.subscriber.removeTrack(sub.transceiver.sender);
@@ -115,6 +120,7 @@ export class SfuParticipant implements MediaParticipant {
     this.closed = true;
     for (const { forwarder } of this.subscriptions.values()) forwarder.removeSubscriber(this.id);
     this.subscriptions.clear();
+    this.awaitingKeyframe.clear();
     const pcs = [this.publisher, this.subscriber];
     this.publisher = undefined;
     this.subscriber = undefined;
@@ -126,6 +132,9 @@ export class SfuParticipant implements MediaParticipant {
     if (!this.subscriber) {
       this.subscriber = new RTCPeerConnection(peerConnectionConfig(this.rtc));
       this.watchConnection(this.subscriber, 'subscriber');
+      this.subscriber.connectionStateChange.subscribe((state) => {
+        if (state === 'connected') this.requestPendingKeyframes();
+      });
     }
     return this.subscriber;
   }
@@ -159,6 +168,18 @@ export class SfuParticipant implements MediaParticipant {
       if (transceiver.mid !== null) tracks.push({ mid: transceiver.mid, participantId: forwarder.publisherId, kind: forwarder.kind });
     }
     this.events.offer(rewriteCandidates(local.sdp, this.rtc), tracks);
+  }
+
+  /**
+   * A receiver can only start decoding at a keyframe. Asking when the subscription is
+   * made is too early (the keyframe would arrive before the transport is up), so ask once
+   * the connection is up and the subscription negotiated, without waiting for the
+   * browser's own PLI.
+   */
+  private requestPendingKeyframes(): void {
+    if (this.subscriber?.connectionState !== 'connected' || this.offerOutstanding) return;
+    for (const forwarder of this.awaitingKeyframe) forwarder.requestKeyframe();
+    this.awaitingKeyframe.clear();
   }
 
   /**

@@ -56,8 +56,6 @@ export class TrackForwarder {
     if (existing) return existing;
     const track = new MediaStreamTrack({ kind: this.kind });
     this.sinks.set(subscriberId, track);
-    // A new receiver can only start decoding at a keyframe.
-    this.requestKeyframe();
     return track;
   }
 
