@@ -55,7 +55,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       for (const line of chunk.toString().split('\n')) {
         if (!line.trim()) continue;
         logs.push(line);
-        if (line.includes('"msg":"listening"')) {
+        if (line.includes('Call server ready')) {
           clearTimeout(timer);
           resolve();
         }
