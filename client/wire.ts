@@ -46,7 +46,7 @@ export function readJoinResult(value: unknown): JoinResult | undefined {
     participants: value.participants.map(readParticipant).filter((p) => p !== undefined),
     iceServers: Array.isArray(value.iceServers) ? value.iceServers.map(readIceServer).filter((s) => s !== undefined) : [],
     // A missing grant is read as granted: the server enforces grants, the client only skips work.
-    grants: { publish: grants.publish !== false, subscribe: grants.subscribe !== false },
+    grants: { publish: grants.publish !== false, subscribe: grants.subscribe !== false, admin: grants.admin === true },
     heartbeatMs: typeof value.heartbeatMs === 'number' && value.heartbeatMs > 0 ? value.heartbeatMs : 0,
   };
 }

@@ -8,6 +8,8 @@ import { CloseCode } from './protocol.js';
 export interface Grants {
   publish: boolean;
   subscribe: boolean;
+  /** May change the room's controlled impairment (demonstrations and tests). */
+  admin: boolean;
 }
 
 export interface TokenClaims {
@@ -36,7 +38,7 @@ const claimsSchema = z.object({
   sub: z.string().min(1).max(128),
   name: displayName,
   room: roomName,
-  grants: z.object({ publish: z.boolean(), subscribe: z.boolean() }),
+  grants: z.object({ publish: z.boolean(), subscribe: z.boolean(), admin: z.boolean().default(false) }),
   exp: z.number().int(),
 });
 
@@ -52,7 +54,11 @@ export class TokenIssuer {
     const payload = {
       name: input.name,
       room: input.room,
-      grants: { publish: input.grants?.publish ?? true, subscribe: input.grants?.subscribe ?? true },
+      grants: {
+        publish: input.grants?.publish ?? true,
+        subscribe: input.grants?.subscribe ?? true,
+        admin: input.grants?.admin ?? false,
+      },
     };
     return jwt.sign(payload, this.secret, {
       algorithm: 'HS256',

@@ -11,7 +11,7 @@ export const HARD_MAX_FRAME_BYTES = 1024 * 1024;
 
 export type MediaKind = 'audio' | 'video';
 
-export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping';
+export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment';
 
 // ---- shared shapes ----
 
@@ -30,6 +30,43 @@ export interface TrackMapping {
   kind: MediaKind;
 }
 
+/**
+ * The SFU's own view of one stream of a participant's call, sent in `media-stats`.
+ * `inbound`: what the SFU receives from this participant (its uplink), measured per
+ * RFC 3550. `outbound`: what the SFU sends to this participant (another publisher's
+ * track), as this participant's RTCP receiver reports describe it.
+ */
+export interface ServerStreamStats {
+  direction: 'inbound' | 'outbound';
+  /** The publisher of the stream (this participant itself for inbound streams). */
+  participantId: string;
+  kind: MediaKind;
+  /** Cumulative packets received (inbound) or sent (outbound). */
+  packets: number;
+  /** Loss in percent over the last interval (inbound) or the latest receiver report (outbound). */
+  lossPercent: number | null;
+  /** Interarrival jitter in milliseconds (RFC 3550 A.8; from receiver reports for outbound). */
+  jitterMs: number | null;
+  /** Round-trip time from RTCP SR/RR (outbound only). */
+  rttMs: number | null;
+  /** Packets the controlled impairment dropped on the way to this participant (outbound only). */
+  impairmentDropped: number;
+}
+
+/** Controlled impairment of what the SFU forwards in a room (see `set-impairment`). */
+export interface ImpairmentSettings {
+  /** Percent of forwarded packets dropped, 0..100. */
+  lossPercent: number;
+  /** Added one-way delay in milliseconds. */
+  delayMs: number;
+  /** Uniform random extra delay in milliseconds, 0..jitterMs. */
+  jitterMs: number;
+  /** Which streams are impaired. */
+  kind: MediaKind | 'all';
+  /** Only packets sent to this participant; every subscriber when absent. */
+  subscriberId?: string;
+}
+
 export interface IceServer {
   urls: string[];
   username?: string;
@@ -43,7 +80,7 @@ export interface JoinResult {
   room: string;
   participants: ParticipantInfo[];
   iceServers: IceServer[];
-  grants: { publish: boolean; subscribe: boolean };
+  grants: { publish: boolean; subscribe: boolean; admin: boolean };
   /** Server pings at this interval; a socket silent for two intervals is closed. */
   heartbeatMs: number;
 }
@@ -102,7 +139,11 @@ export type ServerMessage =
   | { type: 'participant-left'; participantId: string; reason: LeaveReason }
   | { type: 'participant-updated'; participant: ParticipantInfo }
   /** A new offer for the client's subscriber connection; answer with `answer`. */
-  | { type: 'offer'; sdp: string; tracks: TrackMapping[] };
+  | { type: 'offer'; sdp: string; tracks: TrackMapping[] }
+  /** The SFU's measurements of this participant's streams, every few seconds. */
+  | { type: 'media-stats'; at: number; streams: ServerStreamStats[] }
+  /** The room's impairment changed (null: off). */
+  | { type: 'impairment'; settings: ImpairmentSettings | null };
 
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'replaced';
 export type ServerEventType = Exclude<ServerMessage['type'], 'response' | 'error'>;

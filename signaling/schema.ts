@@ -32,6 +32,18 @@ const leaveRequest = z.strictObject({ type: z.literal('leave'), id: requestId })
 /** Application-level round trip, for clients that want to measure signaling latency. */
 const pingRequest = z.strictObject({ type: z.literal('ping'), id: requestId });
 
+/** Admin only: impairs what the SFU forwards in this room; `off: true` clears it. */
+const setImpairmentRequest = z.strictObject({
+  type: z.literal('set-impairment'),
+  id: requestId,
+  off: z.boolean().optional(),
+  lossPercent: z.number().min(0).max(100).default(0),
+  delayMs: z.number().int().min(0).max(5000).default(0),
+  jitterMs: z.number().int().min(0).max(1000).default(0),
+  kind: z.enum(['audio', 'video', 'all']).default('all'),
+  subscriberId: z.string().min(1).max(64).optional(),
+});
+
 export const clientMessage = z.discriminatedUnion('type', [
   joinRequest,
   publishRequest,
@@ -39,6 +51,7 @@ export const clientMessage = z.discriminatedUnion('type', [
   muteRequest,
   leaveRequest,
   pingRequest,
+  setImpairmentRequest,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
@@ -48,6 +61,7 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
   'mute',
   'leave',
   'ping',
+  'set-impairment',
 ];
 
 /** Reads a raw frame into a typed client message or a stable error. */

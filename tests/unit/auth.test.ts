@@ -39,7 +39,7 @@ describe('TokenIssuer: tokens it lets in', () => {
     const verdict = issuer.verify(token, 'demo');
     expect(verdict).toEqual({
       ok: true,
-      claims: { identity: 'ada-1', name: 'Ada', room: 'demo', grants: { publish: true, subscribe: true }, expiresAt: expect.any(Number) },
+      claims: { identity: 'ada-1', name: 'Ada', room: 'demo', grants: { publish: true, subscribe: true, admin: false }, expiresAt: expect.any(Number) },
     });
     if (!verdict.ok) return;
     expect(verdict.claims.expiresAt).toBeGreaterThanOrEqual(before + 3600);
@@ -54,7 +54,7 @@ describe('TokenIssuer: tokens it lets in', () => {
 
   it('carries a receive-only grant through to the claims', () => {
     const verdict = issuer.verify(issuer.issue({ room: 'demo', name: 'Viewer', grants: { publish: false } }), 'demo');
-    expect(verdict.ok && verdict.claims.grants).toEqual({ publish: false, subscribe: true });
+    expect(verdict.ok && verdict.claims.grants).toEqual({ publish: false, subscribe: true, admin: false });
   });
 
   it('accepts a token signed elsewhere with the shared secret and HS256', () => {

@@ -26,7 +26,7 @@ class RecordingSink implements MemberSink {
   }
 }
 
-const everything: Grants = { publish: true, subscribe: true };
+const everything: Grants = { publish: true, subscribe: true, admin: false };
 
 function setup(maxParticipants = 16) {
   const media = new FakeMediaPlane();

@@ -107,7 +107,7 @@ describe('Session: join', () => {
       room: 'demo',
       participants: [{ id: ada.result.participantId, name: 'Ada', publishing: [], muted: { audio: false, video: false } }],
       iceServers: [{ urls: ['stun:stun.example.org:3478'] }],
-      grants: { publish: false, subscribe: true },
+      grants: { publish: false, subscribe: true, admin: false },
       heartbeatMs: 10_000,
     });
     expect(ada.socket.events('participant-joined')).toEqual([
