@@ -1,6 +1,6 @@
 // Readers for what the server sends: each turns an unknown JSON value into a typed one,
 // or undefined when a field the client relies on is missing or of the wrong type.
-import type { IceServer, JoinResult, MediaKind, ParticipantInfo, TrackMapping } from '../signaling/protocol.js';
+import type { IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, TrackMapping } from '../signaling/protocol.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -48,10 +48,25 @@ export function readJoinResult(value: unknown): JoinResult | undefined {
     // A missing grant is read as granted: the server enforces grants, the client only skips work.
     grants: { publish: grants.publish !== false, subscribe: grants.subscribe !== false, admin: grants.admin === true },
     heartbeatMs: typeof value.heartbeatMs === 'number' && value.heartbeatMs > 0 ? value.heartbeatMs : 0,
+    impairment: readImpairment(value.impairment),
   };
 }
 
 /** The SFU's answer to a `publish` request. */
 export function readPublishResult(value: unknown): { sdp: string } | undefined {
   return isRecord(value) && typeof value.sdp === 'string' ? { sdp: value.sdp } : undefined;
+}
+
+/** The room's impairment as the server describes it; anything unreadable is "off". */
+export function readImpairment(value: unknown): ImpairmentSettings | null {
+  if (!isRecord(value)) return null;
+  const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  const kind = value.kind === 'audio' || value.kind === 'video' ? value.kind : 'all';
+  return {
+    lossPercent: num(value.lossPercent),
+    delayMs: num(value.delayMs),
+    jitterMs: num(value.jitterMs),
+    kind,
+    ...(typeof value.subscriberId === 'string' ? { subscriberId: value.subscriberId } : {}),
+  };
 }

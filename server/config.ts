@@ -27,6 +27,8 @@ const envSchema = z
     RTC_ANNOUNCED_IP: ip.optional(),
     HEARTBEAT_INTERVAL_MS: positiveMs.default(10_000),
     JOIN_TIMEOUT_MS: positiveMs.default(10_000),
+    SFU_IMPAIRMENT: bool.default(false),
+    MEDIA_STATS_INTERVAL_MS: positiveMs.default(2000),
     MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(1).max(100).default(16),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   })
@@ -63,6 +65,10 @@ export interface Config {
   };
   heartbeatMs: number;
   joinTimeoutMs: number;
+  /** Admins may impair forwarding (demonstrations and tests); off by default. */
+  impairmentEnabled: boolean;
+  /** How often the SFU sends each participant its measurements (`media-stats`). */
+  mediaStatsIntervalMs: number;
   maxParticipantsPerRoom: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -99,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     heartbeatMs: e.HEARTBEAT_INTERVAL_MS,
     joinTimeoutMs: e.JOIN_TIMEOUT_MS,
+    impairmentEnabled: e.SFU_IMPAIRMENT,
+    mediaStatsIntervalMs: e.MEDIA_STATS_INTERVAL_MS,
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,
   };

@@ -10,13 +10,16 @@ export interface HttpDeps {
   config: Config;
   tokens: TokenIssuer;
   clientDir: string;
+  /** Prometheus text exposition. */
+  metrics: () => Promise<{ contentType: string; body: string }>;
   /** Ready to take calls (false while starting or draining). */
   ready: () => boolean;
   /** Counts for /healthz: rooms, participants, open media connections. */
   stats: () => Record<string, number>;
 }
 
-const tokenRequest = z.strictObject({ room: roomName, name: displayName });
+/** `admin` asks for the admin grant: it only matters where SFU_IMPAIRMENT is on. */
+const tokenRequest = z.strictObject({ room: roomName, name: displayName, admin: z.boolean().optional() });
 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
@@ -28,6 +31,12 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.get('/readyz', (_req, res) => {
     const ready = deps.ready();
     res.status(ready ? 200 : 503).json({ ready });
+  });
+
+  app.get('/metrics', (_req, res, next) => {
+    deps.metrics().then(({ contentType, body }) => {
+      res.type(contentType).send(body);
+    }, next);
   });
 
   app.post('/api/token', express.json({ limit: '4kb' }), (req: Request, res: Response) => {
@@ -42,7 +51,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       return;
     }
     const identity = crypto.randomUUID();
-    const token = deps.tokens.issue({ room: parsed.data.room, name: parsed.data.name, identity });
+    const token = deps.tokens.issue({ room: parsed.data.room, name: parsed.data.name, identity, grants: { admin: parsed.data.admin ?? false } });
     res.json({ token, identity, expiresIn: deps.config.tokenTtlSeconds });
   });
 

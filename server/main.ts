@@ -11,6 +11,8 @@ import { RoomDirectory } from '../signaling/room.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, defaultClientDir } from './http.js';
 import { Sfu } from './sfu/index.js';
+import { Metrics } from './metrics.js';
+import { newSfuTotals } from './sfu/totals.js';
 import { selfSignedCertificate } from './tls.js';
 import { attachSignaling } from './websocket.js';
 
@@ -22,15 +24,18 @@ export interface RunningServer {
 
 export async function startServer(config: Config, log: Logger, clientDir = defaultClientDir()): Promise<RunningServer> {
   const tokens = new TokenIssuer(config.jwtSecret, config.tokenTtlSeconds);
-  const sfu = new Sfu(config.rtc);
+  let signalingConnections = (): number => 0;
+  const totals = newSfuTotals();
+  const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
+  const sfu = new Sfu({ rtc: config.rtc, totals, observer: metrics, statsIntervalMs: config.mediaStatsIntervalMs });
   const rooms = new RoomDirectory(sfu, config.maxParticipantsPerRoom);
   let ready = false;
 
-  let signalingConnections = (): number => 0;
   const app = createHttpApp({
     config,
     tokens,
     clientDir,
+    metrics: () => metrics.render(),
     ready: () => ready,
     stats: () => ({ connections: signalingConnections(), ...rooms.stats(), ...prefixed('media', sfu.stats()) }),
   });
@@ -43,6 +48,9 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     iceServers: () => [],
     heartbeatMs: config.heartbeatMs,
     joinTimeoutMs: config.joinTimeoutMs,
+    impairmentEnabled: config.impairmentEnabled,
+    onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
+    onAuthRefused: (reason) => metrics.authRefused(reason),
   });
   signalingConnections = () => signaling.connections;
 

@@ -1,7 +1,7 @@
 // What signaling needs from a media plane. The SFU in server/sfu implements it; another
 // engine could sit behind the same few calls.
 import type { Grants } from './auth.js';
-import type { MediaKind, TrackMapping } from './protocol.js';
+import type { ImpairmentSettings, MediaKind, ServerStreamStats, TrackMapping } from './protocol.js';
 
 export interface MediaPlane {
   /** Opens the media side of a room; called when its first participant joins. */
@@ -10,6 +10,8 @@ export interface MediaPlane {
 
 export interface MediaRoom {
   join(participantId: string, grants: Grants, events: MediaParticipantEvents): MediaParticipant;
+  /** Impairs what the SFU forwards in this room (null: off). */
+  setImpairment(settings: ImpairmentSettings | null): void;
   /** Releases every connection, port and timer of the room. */
   close(): void;
 }
@@ -21,6 +23,8 @@ export interface MediaParticipantEvents {
   publishing(kinds: MediaKind[]): void;
   /** The participant's media connections failed for good. */
   failed(reason: string): void;
+  /** The SFU's periodic measurements of this participant's streams. */
+  stats(at: number, streams: ServerStreamStats[]): void;
 }
 
 export interface MediaParticipant {

@@ -81,8 +81,10 @@ export interface JoinResult {
   participants: ParticipantInfo[];
   iceServers: IceServer[];
   grants: { publish: boolean; subscribe: boolean; admin: boolean };
-  /** Server pings at this interval; a socket silent for two intervals is closed. */
+  /** Server pings at this interval; a socket that misses a pong is terminated at the next ping. */
   heartbeatMs: number;
+  /** The room's controlled impairment, if an admin set one. */
+  impairment: ImpairmentSettings | null;
 }
 
 // ---- errors ----

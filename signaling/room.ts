@@ -3,7 +3,7 @@
 // member leaves, so an empty room holds nothing.
 import type { Grants } from './auth.js';
 import type { MediaParticipant, MediaPlane, MediaRoom } from './media.js';
-import type { LeaveReason, MediaKind, ParticipantInfo, ServerMessage, TrackMapping } from './protocol.js';
+import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, ServerMessage, ServerStreamStats, TrackMapping } from './protocol.js';
 
 /** How a room reaches one member's socket. */
 export interface MemberSink {
@@ -52,6 +52,8 @@ export class Room {
   private readonly members = new Map<string, Member>();
   private media: MediaRoom | undefined;
   private closed = false;
+  /** The room's controlled impairment, if an admin set one. */
+  impairment: ImpairmentSettings | null = null;
 
   constructor(
     readonly id: string,
@@ -98,10 +100,18 @@ export class Room {
         this.broadcast({ type: 'participant-updated', participant: member.info() }, member.participantId);
       },
       failed: (reason: string) => member.sink.mediaFailed(reason),
+      stats: (at: number, streams: ServerStreamStats[]) => member.sink.send({ type: 'media-stats', at, streams }),
     });
     this.broadcast({ type: 'participant-joined', participant: member.info() }, member.participantId);
     replaced?.sink.replaced();
     return { ok: true, member, others, replaced };
+  }
+
+  /** Sets or clears the room's impairment and tells everyone, including the admin. */
+  setImpairment(settings: ImpairmentSettings | null): void {
+    this.impairment = settings;
+    this.media?.setImpairment(settings);
+    this.broadcast({ type: 'impairment', settings }, undefined);
   }
 
   setMuted(participantId: string, kind: MediaKind, muted: boolean): void {
@@ -135,7 +145,7 @@ export class Room {
     this.onEmpty(this);
   }
 
-  private broadcast(message: ServerMessage, except: string): void {
+  private broadcast(message: ServerMessage, except: string | undefined): void {
     for (const m of this.members.values()) {
       if (m.participantId === except) continue;
       try {

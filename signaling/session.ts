@@ -31,6 +31,10 @@ export interface SessionDeps {
   iceServers: () => IceServer[];
   heartbeatMs: number;
   joinTimeoutMs: number;
+  /** Whether admins may set the SFU's controlled impairment (SFU_IMPAIRMENT). */
+  impairmentEnabled: boolean;
+  /** Observes refused joins, by reason, for metrics. */
+  onAuthRefused?: (reason: string) => void;
   /** Observes every handled request, for metrics. */
   onRequest?: (type: string, outcome: 'ok' | ErrorCode, seconds: number) => void;
 }
@@ -156,6 +160,15 @@ export class Session {
         return {};
       case 'leave':
         return {};
+      case 'set-impairment': {
+        if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
+        if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true enables it)');
+        const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
+        const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
+        this.deps.log.info('impairment set', { room: room.id, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
+        room.setImpairment(settings);
+        return { settings };
+      }
     }
   }
 
@@ -164,6 +177,7 @@ export class Session {
     const verdict = this.deps.tokens.verify(token, roomId);
     if (!verdict.ok) {
       this.deps.log.warn('join refused', { room: roomId.slice(0, 64), reason: verdict.refusal.reason });
+      this.deps.onAuthRefused?.(verdict.refusal.reason);
       // The response goes out first so a client that reads it knows why, then the close.
       setImmediate(() => this.end(verdict.refusal.code, verdict.refusal.reason));
       throw new RequestError(ErrorCode.Forbidden, verdict.refusal.reason);
@@ -185,6 +199,7 @@ export class Session {
       },
     });
     if (!outcome.ok) {
+      this.deps.onAuthRefused?.('room full');
       setImmediate(() => this.end(CloseCode.RoomFull, 'room is full'));
       throw new RequestError(ErrorCode.Forbidden, 'room is full');
     }
@@ -203,6 +218,7 @@ export class Session {
       iceServers: this.deps.iceServers(),
       grants: claims.grants,
       heartbeatMs: this.deps.heartbeatMs,
+      impairment: room.impairment,
     };
   }
 

@@ -3,6 +3,7 @@
 import type { MediaPlane } from '../../signaling/media.js';
 import type { RtcOptions } from './rtcConfig.js';
 import { SfuRoom } from './sfuRoom.js';
+import { newSfuTotals, type SfuTotals, type StreamQualityObserver } from './totals.js';
 
 export interface SfuStats {
   rooms: number;
@@ -11,17 +12,33 @@ export interface SfuStats {
   forwarders: number;
 }
 
+export interface SfuOptions {
+  rtc: RtcOptions;
+  /** How often participants get `media-stats` and histograms are observed. */
+  statsIntervalMs?: number;
+  observer?: StreamQualityObserver;
+  /** Totals to count into (shared with metrics); a fresh set when absent. */
+  totals?: SfuTotals;
+}
+
 export class Sfu implements MediaPlane {
   private readonly rooms = new Map<string, SfuRoom>();
+  readonly totals: SfuTotals;
 
-  constructor(private readonly rtc: RtcOptions) {}
+  constructor(private readonly options: SfuOptions) {
+    this.totals = options.totals ?? newSfuTotals();
+  }
 
   openRoom(roomId: string): SfuRoom {
     const existing = this.rooms.get(roomId);
     if (existing) return existing;
-    const room = new SfuRoom(roomId, this.rtc, (r) => {
-      if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
-    });
+    const room = new SfuRoom(
+      roomId,
+      { rtc: this.options.rtc, totals: this.totals, statsIntervalMs: this.options.statsIntervalMs ?? 2000, observer: this.options.observer },
+      (r) => {
+        if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
+      },
+    );
     this.rooms.set(roomId, room);
     return room;
   }

@@ -5,6 +5,10 @@
 import {
   RTCPeerConnection,
   RtcpPayloadSpecificFeedback,
+  RtcpRrPacket,
+  RtcpSrPacket,
+  RtcpTransportLayerFeedback,
+  type RtcpReceiverInfo,
   type MediaStreamTrack,
   type RTCRtpReceiver,
   type RTCRtpTransceiver,
@@ -12,24 +16,38 @@ import {
 } from 'werift';
 import type { Grants } from '../../signaling/auth.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import type { MediaKind, TrackMapping } from '../../signaling/protocol.js';
+import type { MediaKind, ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
 import { gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
+import type { SfuTotals } from './totals.js';
 import type { TrackForwarder } from './trackForwarder.js';
 
 /** PSFB feedback message types (RFC 4585, RFC 5104). */
 const PLI_FMT = 1;
 const FIR_FMT = 4;
+/** RTPFB generic NACK (RFC 4585). */
+const NACK_FMT = 1;
+/** Seconds between the NTP epoch (1900) and the Unix epoch. */
+const NTP_EPOCH_OFFSET = 2_208_988_800;
 
 /** What a participant needs from its room. */
 export interface ParticipantRoomLink {
   trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void;
   connectionFailed(participant: SfuParticipant, reason: string): void;
   participantClosed(participant: SfuParticipant): void;
+  readonly totals: SfuTotals;
+}
+
+/** The latest RTCP receiver report the subscriber sent about one of our streams. */
+interface ReceiverReport {
+  fractionLost: number;
+  jitterMs: number;
+  rttMs: number | null;
 }
 
 interface Subscription {
   forwarder: TrackForwarder;
   transceiver: RTCRtpTransceiver;
+  report?: ReceiverReport;
 }
 
 export class SfuParticipant implements MediaParticipant {
@@ -198,15 +216,55 @@ export class SfuParticipant implements MediaParticipant {
   }
 
   private handleSubscriberRtcp(packet: RtcpPacket): void {
+    if (packet instanceof RtcpRrPacket || packet instanceof RtcpSrPacket) {
+      for (const report of packet.reports) this.receiverReport(report);
+      return;
+    }
+    if (packet instanceof RtcpTransportLayerFeedback) {
+      if (packet.feedback?.count === NACK_FMT) this.room.totals.nacksReceived++;
+      return;
+    }
     if (!(packet instanceof RtcpPayloadSpecificFeedback)) return;
     const feedback = packet.feedback;
     const ssrcs: number[] = [];
     if (feedback.count === PLI_FMT) ssrcs.push(feedback.mediaSsrc);
     else if (feedback.count === FIR_FMT && 'fir' in feedback) ssrcs.push(...feedback.fir.map((entry) => entry.ssrc));
     else return;
+    this.room.totals.keyframeRequestsReceived++;
     for (const { forwarder, transceiver } of this.subscriptions.values()) {
       if (ssrcs.includes(transceiver.sender.ssrc)) forwarder.requestKeyframe();
     }
+  }
+
+  private receiverReport(report: RtcpReceiverInfo): void {
+    for (const sub of this.subscriptions.values()) {
+      if (sub.transceiver.sender.ssrc !== report.ssrc) continue;
+      const clockRate = sub.forwarder.stats.clockRate;
+      sub.report = {
+        fractionLost: report.fractionLost / 256,
+        jitterMs: (report.jitter / clockRate) * 1000,
+        rttMs: report.lsr === 0 ? null : rttFromReport(report.lsr, report.dlsr),
+      };
+    }
+  }
+
+  /** This participant's outbound streams as the SFU sees them (see ServerStreamStats). */
+  outboundStats(): ServerStreamStats[] {
+    const out: ServerStreamStats[] = [];
+    for (const { forwarder, report } of this.subscriptions.values()) {
+      const counters = forwarder.sinkCounters(this.id);
+      out.push({
+        direction: 'outbound',
+        participantId: forwarder.publisherId,
+        kind: forwarder.kind,
+        packets: counters?.packetsSent ?? 0,
+        lossPercent: report ? report.fractionLost * 100 : null,
+        jitterMs: report ? report.jitterMs : null,
+        rttMs: report?.rttMs ?? null,
+        impairmentDropped: counters?.impairmentDropped ?? 0,
+      });
+    }
+    return out;
   }
 
   private watchConnection(pc: RTCPeerConnection, role: 'publisher' | 'subscriber'): void {
@@ -218,4 +276,18 @@ export class SfuParticipant implements MediaParticipant {
   private assertOpen(): void {
     if (this.closed) throw new Error('participant media is closed');
   }
+}
+
+/**
+ * Round-trip time from a receiver report (RFC 3550 6.4.1): the arrival time A, as the
+ * middle 32 bits of an NTP timestamp, minus LSR and DLSR, all in 1/65536 s.
+ */
+export function rttFromReport(lsr: number, dlsr: number, nowMs = Date.now()): number | null {
+  const seconds = Math.floor(nowMs / 1000) + NTP_EPOCH_OFFSET;
+  const fraction = Math.floor(((nowMs % 1000) / 1000) * 65536);
+  const arrival = ((seconds & 0xffff) * 65536 + fraction) >>> 0;
+  const rtt = (arrival - lsr - dlsr) >>> 0;
+  // Anything above a minute is a wrap or a report about an SR we never sent.
+  if (rtt > 60 * 65536) return null;
+  return (rtt / 65536) * 1000;
 }

@@ -1,28 +1,47 @@
 // The media side of one room: its participants and the tracks they publish. Every track
-// is forwarded to every other participant that may subscribe.
+// is forwarded to every other participant that may subscribe. Every few seconds each
+// participant is told what the SFU measures of its streams.
 import type { MediaStreamTrack, RTCRtpReceiver } from 'werift';
 import type { Grants } from '../../signaling/auth.js';
 import type { MediaParticipantEvents, MediaRoom } from '../../signaling/media.js';
-import type { MediaKind } from '../../signaling/protocol.js';
+import type { ImpairmentSettings, MediaKind, ServerStreamStats } from '../../signaling/protocol.js';
+import { Impairment } from './impairment.js';
 import type { RtcOptions } from './rtcConfig.js';
 import { SfuParticipant, type ParticipantRoomLink } from './sfuParticipant.js';
+import type { SfuTotals, StreamQualityObserver } from './totals.js';
 import { TrackForwarder } from './trackForwarder.js';
+
+export interface SfuRoomOptions {
+  rtc: RtcOptions;
+  totals: SfuTotals;
+  statsIntervalMs: number;
+  observer: StreamQualityObserver | undefined;
+}
 
 export class SfuRoom implements MediaRoom, ParticipantRoomLink {
   private readonly participants = new Map<string, { media: SfuParticipant; events: MediaParticipantEvents }>();
   /** Forwarders by publisher participant id. */
   private readonly forwarders = new Map<string, TrackForwarder[]>();
+  private impairment: Impairment | undefined;
+  private readonly statsTimer: NodeJS.Timeout;
   private closed = false;
 
   constructor(
     readonly id: string,
-    private readonly rtc: RtcOptions,
+    private readonly options: SfuRoomOptions,
     private readonly onClose: (room: SfuRoom) => void,
-  ) {}
+  ) {
+    this.statsTimer = setInterval(() => this.reportStats(), options.statsIntervalMs);
+    this.statsTimer.unref();
+  }
+
+  get totals(): SfuTotals {
+    return this.options.totals;
+  }
 
   join(participantId: string, grants: Grants, events: MediaParticipantEvents): SfuParticipant {
     if (this.closed) throw new Error(`media room ${this.id} is closed`);
-    const media = new SfuParticipant(participantId, grants, events, this, this.rtc);
+    const media = new SfuParticipant(participantId, grants, events, this, this.options.rtc);
     this.participants.set(participantId, { media, events });
     for (const [publisherId, list] of this.forwarders) {
       if (publisherId === participantId) continue;
@@ -31,9 +50,16 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     return media;
   }
 
+  setImpairment(settings: ImpairmentSettings | null): void {
+    this.impairment = settings ? new Impairment(settings) : undefined;
+  }
+
   trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void {
     if (this.closed || publisher.isClosed) return;
-    const forwarder = new TrackForwarder(publisher.id, kind, track, receiver);
+    const forwarder = new TrackForwarder(publisher.id, kind, track, receiver, {
+      totals: this.options.totals,
+      impairment: () => this.impairment,
+    });
     const list = this.forwarders.get(publisher.id) ?? [];
     list.push(forwarder);
     this.forwarders.set(publisher.id, list);
@@ -61,6 +87,7 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.statsTimer);
     for (const { media } of [...this.participants.values()]) media.close();
     this.participants.clear();
     this.onClose(this);
@@ -76,6 +103,38 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     for (const forwarder of published) {
       for (const { media: other } of this.participants.values()) other.unsubscribe(forwarder);
       forwarder.close();
+    }
+  }
+
+  private reportStats(): void {
+    const observer = this.options.observer;
+    const inbound = new Map<string, ServerStreamStats[]>();
+    for (const [publisherId, list] of this.forwarders) {
+      inbound.set(
+        publisherId,
+        list.map((f) => {
+          const s = f.intervalStats();
+          if (s.lossRatio !== null) observer?.inboundStream(f.kind, s.jitterMs / 1000, s.lossRatio);
+          return {
+            direction: 'inbound',
+            participantId: publisherId,
+            kind: f.kind,
+            packets: s.packets,
+            lossPercent: s.lossRatio === null ? null : s.lossRatio * 100,
+            jitterMs: s.jitterMs,
+            rttMs: null,
+            impairmentDropped: 0,
+          };
+        }),
+      );
+    }
+    const at = Date.now();
+    for (const [id, { media, events }] of this.participants) {
+      const outbound = media.outboundStats();
+      for (const s of outbound) {
+        observer?.outboundStream(s.kind, s.rttMs === null ? null : s.rttMs / 1000, s.lossPercent === null ? null : s.lossPercent / 100, s.jitterMs === null ? null : s.jitterMs / 1000);
+      }
+      events.stats(at, [...(inbound.get(id) ?? []), ...outbound]);
     }
   }
 }

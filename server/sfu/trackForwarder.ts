@@ -4,34 +4,36 @@
 import { randomUUID } from 'node:crypto';
 import { MediaStreamTrack, type RTCRtpReceiver, type RtpPacket } from 'werift';
 import type { MediaKind } from '../../signaling/protocol.js';
+import type { Impairment } from './impairment.js';
 import { RtpStreamStats, type StreamStatsSnapshot } from './rtpStreamStats.js';
+import type { KindTotals, SfuTotals } from './totals.js';
 
 /** At most one keyframe request to a publisher per this interval. */
 export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
 
-export interface ForwarderCounters {
-  packetsIn: number;
-  bytesIn: number;
-  packetsOut: number;
-  bytesOut: number;
-  keyframeRequests: number;
-  keyframeRequestsSuppressed: number;
+/** One subscriber's outgoing copy of the track. */
+interface Sink {
+  track: MediaStreamTrack;
+  packetsSent: number;
+  impairmentDropped: number;
+}
+
+/** What a forwarder needs from its room. */
+export interface ForwarderContext {
+  totals: SfuTotals;
+  /** The room's impairment, if any is set. */
+  impairment(): Impairment | undefined;
 }
 
 export class TrackForwarder {
   readonly id = randomUUID();
   readonly stats: RtpStreamStats;
-  readonly counters: ForwarderCounters = {
-    packetsIn: 0,
-    bytesIn: 0,
-    packetsOut: 0,
-    bytesOut: 0,
-    keyframeRequests: 0,
-    keyframeRequestsSuppressed: 0,
-  };
-  /** Outgoing tracks by subscriber participant id. */
-  private readonly sinks = new Map<string, MediaStreamTrack>();
+  /** Outgoing copies by subscriber participant id. */
+  private readonly sinks = new Map<string, Sink>();
+  private readonly delayed = new Set<NodeJS.Timeout>();
+  private readonly kindTotals: KindTotals;
   private lastKeyframeRequest = -Infinity;
+  private lastInterval: { expected: number; received: number } | undefined;
   private pendingKeyframeTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly unsubscribe: () => void;
@@ -41,7 +43,9 @@ export class TrackForwarder {
     readonly kind: MediaKind,
     private readonly source: MediaStreamTrack,
     private readonly receiver: RTCRtpReceiver,
+    private readonly context: ForwarderContext,
   ) {
+    this.kindTotals = context.totals.byKind[kind];
     this.stats = new RtpStreamStats(source.codec?.clockRate ?? (kind === 'audio' ? 48000 : 90000));
     this.unsubscribe = source.onReceiveRtp.subscribe((rtp) => this.forward(rtp)).unSubscribe;
   }
@@ -53,17 +57,23 @@ export class TrackForwarder {
   /** Creates the outgoing track for a subscriber; the caller adds it to its connection. */
   addSubscriber(subscriberId: string): MediaStreamTrack {
     const existing = this.sinks.get(subscriberId);
-    if (existing) return existing;
+    if (existing) return existing.track;
     const track = new MediaStreamTrack({ kind: this.kind });
-    this.sinks.set(subscriberId, track);
+    this.sinks.set(subscriberId, { track, packetsSent: 0, impairmentDropped: 0 });
     return track;
   }
 
   removeSubscriber(subscriberId: string): void {
-    const track = this.sinks.get(subscriberId);
-    if (!track) return;
+    const sink = this.sinks.get(subscriberId);
+    if (!sink) return;
     this.sinks.delete(subscriberId);
-    track.stop();
+    sink.track.stop();
+  }
+
+  /** Packets sent to, and dropped by impairment on the way to, one subscriber. */
+  sinkCounters(subscriberId: string): { packetsSent: number; impairmentDropped: number } | undefined {
+    const sink = this.sinks.get(subscriberId);
+    return sink && { packetsSent: sink.packetsSent, impairmentDropped: sink.impairmentDropped };
   }
 
   get subscriberCount(): number {
@@ -82,7 +92,6 @@ export class TrackForwarder {
       this.sendPli(now);
       return;
     }
-    this.counters.keyframeRequestsSuppressed++;
     this.pendingKeyframeTimer ??= setTimeout(() => {
       this.pendingKeyframeTimer = undefined;
       this.sendPli(performance.now());
@@ -93,13 +102,30 @@ export class TrackForwarder {
     return this.stats.snapshot();
   }
 
+  /**
+   * Loss since the previous call (the stats interval), from RFC 3550 counters, with
+   * cumulative packets and current jitter. Only the room's stats tick calls it.
+   */
+  intervalStats(): { packets: number; lossRatio: number | null; jitterMs: number } {
+    const now = this.stats.snapshot();
+    const last = this.lastInterval;
+    this.lastInterval = { expected: now.packetsExpected, received: now.packetsReceived };
+    const expected = now.packetsExpected - (last?.expected ?? 0);
+    const received = now.packetsReceived - (last?.received ?? 0);
+    // A resynchronised stream restarts its counters; that interval says nothing.
+    const lossRatio = expected > 0 && received >= 0 ? Math.max(0, expected - received) / expected : null;
+    return { packets: now.packetsReceived, lossRatio, jitterMs: now.jitterMs };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
     clearTimeout(this.pendingKeyframeTimer);
     this.pendingKeyframeTimer = undefined;
-    for (const track of this.sinks.values()) track.stop();
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
+    for (const sink of this.sinks.values()) sink.track.stop();
     this.sinks.clear();
   }
 
@@ -108,7 +134,7 @@ export class TrackForwarder {
     const ssrc = this.source.ssrc;
     if (ssrc === undefined) return;
     this.lastKeyframeRequest = now;
-    this.counters.keyframeRequests++;
+    this.context.totals.plisSent++;
     this.receiver.sendRtcpPLI(ssrc).catch(() => {
       // The publisher's transport is going away; nothing to ask any more.
     });
@@ -116,16 +142,39 @@ export class TrackForwarder {
 
   private forward(rtp: RtpPacket): void {
     const size = rtp.payload.length;
-    this.counters.packetsIn++;
-    this.counters.bytesIn += size;
+    const totals = this.kindTotals;
+    totals.packetsIn++;
+    totals.bytesIn += size;
     this.stats.record(rtp.header.sequenceNumber, rtp.header.timestamp, performance.now(), size);
     // Header extension ids were negotiated with the publisher, not with the subscribers;
     // each sender writes its own (mid, abs-send-time, transport-cc).
     rtp.header.extensions = [];
-    for (const track of this.sinks.values()) {
-      track.writeRtp(rtp);
-      this.counters.packetsOut++;
-      this.counters.bytesOut += size;
+    const impairment = this.context.impairment();
+    for (const [subscriberId, sink] of this.sinks) {
+      if (impairment?.applies(subscriberId, this.kind)) {
+        const { drop, delayMs } = impairment.decide();
+        if (drop) {
+          sink.impairmentDropped++;
+          totals.packetsDroppedImpairment++;
+          continue;
+        }
+        if (delayMs > 0) {
+          const timer = setTimeout(() => {
+            this.delayed.delete(timer);
+            if (this.sinks.get(subscriberId) === sink) this.send(sink, rtp, size);
+          }, delayMs);
+          this.delayed.add(timer);
+          continue;
+        }
+      }
+      this.send(sink, rtp, size);
     }
+  }
+
+  private send(sink: Sink, rtp: RtpPacket, size: number): void {
+    sink.track.writeRtp(rtp);
+    sink.packetsSent++;
+    this.kindTotals.packetsForwarded++;
+    this.kindTotals.bytesForwarded += size;
   }
 }

@@ -3,6 +3,7 @@
 // answer or refuse SDP).
 import type { Grants } from '../../signaling/auth.js';
 import type { MediaParticipant, MediaParticipantEvents, MediaPlane, MediaRoom } from '../../signaling/media.js';
+import type { ImpairmentSettings } from '../../signaling/protocol.js';
 
 export class FakeMediaParticipant implements MediaParticipant {
   closed = false;
@@ -34,6 +35,7 @@ export class FakeMediaParticipant implements MediaParticipant {
 
 export class FakeMediaRoom implements MediaRoom {
   closed = false;
+  impairment: ImpairmentSettings | null = null;
   readonly participants = new Map<string, FakeMediaParticipant>();
 
   constructor(readonly id: string) {}
@@ -43,6 +45,10 @@ export class FakeMediaRoom implements MediaRoom {
     const participant = new FakeMediaParticipant(participantId, grants, events);
     this.participants.set(participantId, participant);
     return participant;
+  }
+
+  setImpairment(settings: ImpairmentSettings | null): void {
+    this.impairment = settings;
   }
 
   close(): void {

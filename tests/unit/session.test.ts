@@ -54,6 +54,7 @@ function deps(overrides: Partial<SessionDeps> = {}): SessionDeps {
     iceServers: () => [{ urls: ['stun:stun.example.org:3478'] }],
     heartbeatMs: 10_000,
     joinTimeoutMs: JOIN_TIMEOUT_MS,
+    impairmentEnabled: true,
     ...overrides,
   };
 }
@@ -109,6 +110,7 @@ describe('Session: join', () => {
       iceServers: [{ urls: ['stun:stun.example.org:3478'] }],
       grants: { publish: false, subscribe: true, admin: false },
       heartbeatMs: 10_000,
+      impairment: null,
     });
     expect(ada.socket.events('participant-joined')).toEqual([
       { type: 'participant-joined', participant: { id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false } } },
@@ -429,5 +431,32 @@ describe('Session: misbehaviour', () => {
     await settle();
     expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp } });
     expect(socket.closes).toEqual([]);
+  });
+});
+
+describe('Session: controlled impairment', () => {
+  it('lets an admin set and clear the room impairment, and tells everyone in the room', async () => {
+    const admin = await joinedSession({ name: 'Root', identity: 'root', grants: { admin: true } });
+    const other = await joinedSession({ name: 'Bob', identity: 'bob' });
+    frame(admin.session, { type: 'set-impairment', id: 5, lossPercent: 10, kind: 'video', subscriberId: other.result.participantId });
+    await settle();
+    expect(admin.socket.response(5)).toMatchObject({ ok: true });
+    const expected = { lossPercent: 10, delayMs: 0, jitterMs: 0, kind: 'video', subscriberId: other.result.participantId };
+    expect(media.opened[0]?.impairment).toEqual(expected);
+    expect(other.socket.events('impairment')).toEqual([{ type: 'impairment', settings: expected }]);
+    expect(admin.socket.events('impairment')).toEqual([{ type: 'impairment', settings: expected }]);
+
+    frame(admin.session, { type: 'set-impairment', id: 6, off: true });
+    await settle();
+    expect(media.opened[0]?.impairment).toBeNull();
+    expect(other.socket.events('impairment').at(-1)).toEqual({ type: 'impairment', settings: null });
+  });
+
+  it('refuses impairment to a participant without the admin grant', async () => {
+    const { session, socket } = await joinedSession({ name: 'Eve', identity: 'eve' });
+    frame(session, { type: 'set-impairment', id: 5, lossPercent: 50 });
+    await settle();
+    expect(socket.response(5)).toMatchObject({ ok: false, error: { code: ErrorCode.Forbidden } });
+    expect(media.opened[0]?.impairment).toBeNull();
   });
 });
