@@ -1,6 +1,7 @@
 // /metrics during a live call: valid Prometheus exposition (checked by promtool, from
 // Debian's prometheus package) that shows media actually being forwarded.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
@@ -57,4 +58,16 @@ it('serves metrics that promtool accepts and that show forwarded media during a 
   // No ids in label values: every label value is from a small closed set.
   const labelValues = [...text.matchAll(/="([^"]*)"/g)].map((m) => m[1]!);
   expect(labelValues.filter((v) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(v))).toEqual([]);
+});
+
+it('the Grafana dashboard charts every rtc_ metric family, and the Prometheus config is valid', async () => {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const families = [...text.matchAll(/^# TYPE (rtc_\S+) /gm)].map((m) => m[1]!);
+  expect(families.length).toBeGreaterThan(10);
+  const dashboard = JSON.parse(readFileSync('deploy/grafana/dashboards/rtc-sfu.json', 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+  const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+  expect(families.filter((f) => !exprs.includes(f))).toEqual([]);
+
+  const check = spawnSync('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml'], { encoding: 'utf8' });
+  expect(check.status, check.stdout + check.stderr).toBe(0);
 });
