@@ -75,7 +75,9 @@ const BY_CLOSE_CODE: ReadonlyMap<number, CallErrorCode> = new Map<number, CallEr
   [CloseCode.RoomFull, 'room-full'],
   [CloseCode.Misbehaving, 'misbehaving'],
   [CloseCode.Replaced, 'replaced'],
-  [CloseCode.HeartbeatTimeout, 'connection-lost'],
+  [CloseCode.Draining, 'connection-lost'],
+  [CloseCode.RoomMoved, 'connection-lost'],
+  [CloseCode.Degraded, 'connection-lost'],
 ]);
 
 /**

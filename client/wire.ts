@@ -1,6 +1,6 @@
 // Readers for what the server sends: each turns an unknown JSON value into a typed one,
 // or undefined when a field the client relies on is missing or of the wrong type.
-import type { IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, TrackMapping } from '../signaling/protocol.js';
+import type { IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -48,7 +48,9 @@ export function readJoinResult(value: unknown): JoinResult | undefined {
     // A missing grant is read as granted: the server enforces grants, the client only skips work.
     grants: { publish: grants.publish !== false, subscribe: grants.subscribe !== false, admin: grants.admin === true },
     heartbeatMs: typeof value.heartbeatMs === 'number' && value.heartbeatMs > 0 ? value.heartbeatMs : 0,
-    impairment: readImpairment(value.impairment),
+    impairment: readImpairment(value.impairment) ?? null,
+    resumeToken: typeof value.resumeToken === 'string' ? value.resumeToken : '',
+    resumed: value.resumed === true,
   };
 }
 
@@ -57,16 +59,46 @@ export function readPublishResult(value: unknown): { sdp: string } | undefined {
   return isRecord(value) && typeof value.sdp === 'string' ? { sdp: value.sdp } : undefined;
 }
 
-/** The room's impairment as the server describes it; anything unreadable is "off". */
-export function readImpairment(value: unknown): ImpairmentSettings | null {
-  if (!isRecord(value)) return null;
-  const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const kind = value.kind === 'audio' || value.kind === 'video' ? value.kind : 'all';
+/** The room's impairment: null when off, undefined when unreadable. */
+export function readImpairment(value: unknown): ImpairmentSettings | null | undefined {
+  if (value === null) return null;
+  if (!isRecord(value)) return undefined;
+  const { lossPercent, delayMs, jitterMs, kind, subscriberId } = value;
+  if (typeof lossPercent !== 'number' || typeof delayMs !== 'number' || typeof jitterMs !== 'number') return undefined;
+  if (kind !== 'all' && !isKind(kind)) return undefined;
+  return { lossPercent, delayMs, jitterMs, kind, ...(typeof subscriberId === 'string' ? { subscriberId } : {}) };
+}
+
+/** A measured figure: a finite number, or null for "not measured". */
+function readFigure(value: unknown): number | null | undefined {
+  if (value === null) return null;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function readServerStream(value: unknown): ServerStreamStats | undefined {
+  if (!isRecord(value)) return undefined;
+  const { direction, participantId, kind, packets, impairmentDropped } = value;
+  if ((direction !== 'inbound' && direction !== 'outbound') || typeof participantId !== 'string' || !isKind(kind)) return undefined;
+  const lossPercent = readFigure(value.lossPercent);
+  const jitterMs = readFigure(value.jitterMs);
+  const rttMs = readFigure(value.rttMs);
+  if (lossPercent === undefined || jitterMs === undefined || rttMs === undefined) return undefined;
   return {
-    lossPercent: num(value.lossPercent),
-    delayMs: num(value.delayMs),
-    jitterMs: num(value.jitterMs),
+    direction,
+    participantId,
     kind,
-    ...(typeof value.subscriberId === 'string' ? { subscriberId: value.subscriberId } : {}),
+    packets: typeof packets === 'number' ? packets : 0,
+    lossPercent,
+    jitterMs,
+    rttMs,
+    impairmentDropped: typeof impairmentDropped === 'number' ? impairmentDropped : 0,
   };
+}
+
+/** The SFU's `media-stats` event: its measurements of this participant's streams. */
+export function readMediaStats(value: unknown): { at: number; streams: ServerStreamStats[] } | undefined {
+  if (!isRecord(value) || typeof value.at !== 'number' || !Array.isArray(value.streams)) return undefined;
+  const streams = value.streams.map(readServerStream);
+  if (!streams.every((s) => s !== undefined)) return undefined;
+  return { at: value.at, streams: streams as ServerStreamStats[] };
 }

@@ -28,6 +28,7 @@ const envSchema = z
     HEARTBEAT_INTERVAL_MS: positiveMs.default(10_000),
     JOIN_TIMEOUT_MS: positiveMs.default(10_000),
     SFU_IMPAIRMENT: bool.default(false),
+    RESUME_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
     MEDIA_STATS_INTERVAL_MS: positiveMs.default(2000),
     MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(1).max(100).default(16),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
@@ -65,6 +66,8 @@ export interface Config {
   };
   heartbeatMs: number;
   joinTimeoutMs: number;
+  /** How long a participant whose socket vanished may resume before it leaves. */
+  resumeGraceMs: number;
   /** Admins may impair forwarding (demonstrations and tests); off by default. */
   impairmentEnabled: boolean;
   /** How often the SFU sends each participant its measurements (`media-stats`). */
@@ -106,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     heartbeatMs: e.HEARTBEAT_INTERVAL_MS,
     joinTimeoutMs: e.JOIN_TIMEOUT_MS,
     impairmentEnabled: e.SFU_IMPAIRMENT,
+    resumeGraceMs: e.RESUME_GRACE_MS,
     mediaStatsIntervalMs: e.MEDIA_STATS_INTERVAL_MS,
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,

@@ -8,6 +8,7 @@ import { TokenIssuer } from '../signaling/auth.js';
 import { createLogger, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
 import { RoomDirectory } from '../signaling/room.js';
+import { LocalRoomService } from '../signaling/roomService.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, defaultClientDir } from './http.js';
 import { Sfu } from './sfu/index.js';
@@ -28,7 +29,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   const totals = newSfuTotals();
   const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
   const sfu = new Sfu({ rtc: config.rtc, totals, observer: metrics, statsIntervalMs: config.mediaStatsIntervalMs });
-  const rooms = new RoomDirectory(sfu, config.maxParticipantsPerRoom);
+  const rooms = new LocalRoomService(new RoomDirectory(sfu, config.maxParticipantsPerRoom), config.resumeGraceMs);
   let ready = false;
 
   const app = createHttpApp({
@@ -69,7 +70,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     async stop() {
       ready = false;
       await signaling.close(CloseCode.GoingAway, 'server shutting down');
-      rooms.closeAll();
+      await rooms.close();
       sfu.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

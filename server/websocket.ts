@@ -46,9 +46,11 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       session.handleFrame(buf, isBinary);
     });
-    ws.on('close', () => {
+    ws.on('close', (code: number) => {
       sessions.delete(ws);
-      session.socketClosed(timedOut.has(ws) ? 'timeout' : 'disconnected');
+      // 1006: the connection vanished without a close frame; it may come back and resume.
+      const vanished = timedOut.has(ws) || code === 1006;
+      session.socketClosed(timedOut.has(ws) ? 'timeout' : 'disconnected', !vanished);
     });
     ws.on('error', () => {
       // A protocol error (e.g. a frame over maxPayload) closes the socket; 'close' follows.

@@ -85,6 +85,10 @@ export interface JoinResult {
   heartbeatMs: number;
   /** The room's controlled impairment, if an admin set one. */
   impairment: ImpairmentSettings | null;
+  /** Send it as `resume` in a later join to continue as this participant after a drop. */
+  resumeToken: string;
+  /** True when this join continued an earlier participant (nobody saw a leave or join). */
+  resumed: boolean;
 }
 
 // ---- errors ----
@@ -100,6 +104,8 @@ export const ErrorCode = {
   Forbidden: 'FORBIDDEN',
   BadSdp: 'BAD_SDP',
   RateLimited: 'RATE_LIMITED',
+  /** The cluster's shared state is unavailable; try again shortly. */
+  Degraded: 'SERVICE_DEGRADED',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -116,7 +122,12 @@ export const CloseCode = {
   RoomFull: 4005,
   Misbehaving: 4008,
   Replaced: 4009,
-  HeartbeatTimeout: 4010,
+  /** The node is shutting down: reconnect (any node will do). */
+  Draining: 4011,
+  /** The room moved to another node (its owner failed): reconnect and join again. */
+  RoomMoved: 4012,
+  /** Shared state (Redis) is unavailable: joins fail until it returns. */
+  Degraded: 4013,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

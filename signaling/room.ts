@@ -24,6 +24,12 @@ export interface JoinInput {
 
 export class Member {
   readonly participantId: string;
+  /** Where events for this member go; swapped when the member resumes on another socket. */
+  sink: MemberSink;
+  /** The latest subscriber offer not yet answered: sent again when the member resumes. */
+  pendingOffer: { sdp: string; tracks: TrackMapping[] } | undefined;
+  /** Set while the member's socket is gone and it may still resume. */
+  graceTimer: NodeJS.Timeout | undefined;
   readonly identity: string;
   readonly name: string;
   readonly grants: Grants;
@@ -31,10 +37,8 @@ export class Member {
   muted = { audio: false, video: false };
   media: MediaParticipant | undefined;
 
-  constructor(
-    input: JoinInput,
-    readonly sink: MemberSink,
-  ) {
+  constructor(input: JoinInput) {
+    this.sink = input.sink;
     this.participantId = input.participantId;
     this.identity = input.identity;
     this.name = input.name;
@@ -90,11 +94,14 @@ export class Room {
     if (this.members.size >= this.maxParticipants) return { ok: false, reason: 'full' };
 
     const others = this.participants();
-    const member = new Member(input, input.sink);
+    const member = new Member(input);
     this.members.set(member.participantId, member);
     this.media ??= this.mediaPlane.openRoom(this.id);
     member.media = this.media.join(member.participantId, member.grants, {
-      offer: (sdp: string, tracks: TrackMapping[]) => member.sink.send({ type: 'offer', sdp, tracks }),
+      offer: (sdp: string, tracks: TrackMapping[]) => {
+        member.pendingOffer = { sdp, tracks };
+        member.sink.send({ type: 'offer', sdp, tracks });
+      },
       publishing: (kinds: MediaKind[]) => {
         member.publishing = kinds;
         this.broadcast({ type: 'participant-updated', participant: member.info() }, member.participantId);
@@ -127,9 +134,49 @@ export class Room {
     if (this.members.size === 0) this.close();
   }
 
+  /**
+   * The member's socket went away without a leave: keep it (and its media) for graceMs so
+   * it can resume; after that it leaves with the given reason.
+   */
+  detach(participantId: string, graceMs: number, reason: LeaveReason): void {
+    const member = this.members.get(participantId);
+    if (!member) return;
+    if (graceMs <= 0) return this.leave(participantId, reason);
+    clearTimeout(member.graceTimer);
+    member.sink = { send: () => undefined, mediaFailed: () => undefined, replaced: () => undefined };
+    member.graceTimer = setTimeout(() => {
+      member.graceTimer = undefined;
+      this.leave(participantId, reason);
+    }, graceMs);
+  }
+
+  /** A detached (or live) member continues on a new socket; nobody else notices. */
+  reattach(participantId: string, sink: MemberSink): Member | undefined {
+    const member = this.members.get(participantId);
+    if (!member) return undefined;
+    clearTimeout(member.graceTimer);
+    member.graceTimer = undefined;
+    const previous = member.sink;
+    member.sink = sink;
+    previous.replaced();
+    if (member.pendingOffer) sink.send({ type: 'offer', ...member.pendingOffer });
+    return member;
+  }
+
+  /** The member answered its latest subscriber offer. */
+  offerAnswered(participantId: string): void {
+    const member = this.members.get(participantId);
+    if (member) member.pendingOffer = undefined;
+  }
+
+  member(participantId: string): Member | undefined {
+    return this.members.get(participantId);
+  }
+
   private remove(participantId: string, reason: LeaveReason): void {
     const member = this.members.get(participantId);
     if (!member) return;
+    clearTimeout(member.graceTimer);
     this.members.delete(participantId);
     member.media?.close();
     member.media = undefined;

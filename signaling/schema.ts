@@ -15,6 +15,8 @@ const joinRequest = z.strictObject({
   id: requestId,
   token: z.string().min(1).max(4096),
   room: z.string().min(1).max(64),
+  /** A resume token from an earlier join result. */
+  resume: z.string().min(1).max(128).optional(),
 });
 /** The client's publisher offer (sendonly audio/video); answered with the SFU's answer. */
 const publishRequest = z.strictObject({ type: z.literal('publish'), id: requestId, sdp });

@@ -2,7 +2,6 @@
 // each validated request to the room and the member's media, and answers every request
 // exactly once. Misbehaviour costs an error response first and the socket only when it
 // keeps up.
-import { randomUUID } from 'node:crypto';
 import type { TokenIssuer } from './auth.js';
 import type { Logger } from './log.js';
 import {
@@ -15,7 +14,8 @@ import {
   type LeaveReason,
   type ServerMessage,
 } from './protocol.js';
-import type { Member, Room, RoomDirectory } from './room.js';
+import type { MemberRef, RoomService } from './roomService.js';
+import { GoneError } from './roomService.js';
 import { parseClientMessage, type ClientMessage } from './schema.js';
 
 /** The few things a session needs from its socket. */
@@ -25,7 +25,7 @@ export interface SessionSocket {
 }
 
 export interface SessionDeps {
-  rooms: RoomDirectory;
+  rooms: RoomService;
   tokens: TokenIssuer;
   log: Logger;
   iceServers: () => IceServer[];
@@ -57,8 +57,7 @@ class RequestError extends Error {
 
 export class Session {
   private state: 'awaiting-join' | 'joined' | 'closed' = 'awaiting-join';
-  private room: Room | undefined;
-  private member: Member | undefined;
+  private member: (MemberRef & { grants: { publish: boolean; subscribe: boolean; admin: boolean } }) | undefined;
   private joinTimer: NodeJS.Timeout | undefined;
   private tokens = RATE_BURST;
   private tokensAt = Date.now();
@@ -76,7 +75,7 @@ export class Session {
   }
 
   get roomId(): string | undefined {
-    return this.room?.id;
+    return this.member?.room;
   }
 
   /** Handles one frame from the socket; never throws. */
@@ -94,17 +93,21 @@ export class Session {
     void this.dispatch(parsed.message);
   }
 
-  /** The socket closed or was terminated (heartbeat): leave the room. */
-  socketClosed(reason: LeaveReason): void {
+  /**
+   * The socket closed. A clean close (the client said goodbye, or the server ended the
+   * session) leaves the room at once; a vanished socket keeps the participant for the
+   * resume grace period.
+   */
+  socketClosed(reason: LeaveReason, clean = true): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.joinTimer);
-    if (this.room && this.member) {
-      this.deps.log.info('participant left', { room: this.room.id, participant: this.member.participantId, reason });
-      this.room.leave(this.member.participantId, reason);
-    }
+    const member = this.member;
     this.member = undefined;
-    this.room = undefined;
+    if (!member) return;
+    this.deps.log.info(clean ? 'participant left' : 'participant detached', { room: member.room, participant: member.participantId, reason });
+    const done = clean ? this.deps.rooms.leave(member, reason) : this.deps.rooms.detach(member, reason);
+    done.catch((err: unknown) => this.deps.log.warn('leave failed', { room: member.room, participant: member.participantId, error: String(err) }));
   }
 
   /** Ends the session from the server side with a close code. */
@@ -112,6 +115,12 @@ export class Session {
     if (this.state === 'closed') return;
     this.socketClosed(leaveReason);
     this.socket.close(code, reason);
+  }
+
+  /** Closes the socket without leaving the room: the participant continues elsewhere. */
+  private handOver(code: number, reason: string): void {
+    this.member = undefined;
+    this.end(code, reason);
   }
 
   private async dispatch(msg: ClientMessage): Promise<void> {
@@ -125,7 +134,7 @@ export class Session {
       const code = err instanceof RequestError ? err.code : ErrorCode.Internal;
       const message = err instanceof RequestError ? err.message : 'internal error';
       if (!(err instanceof RequestError)) {
-        this.deps.log.error('request failed', { type: msg.type, room: this.room?.id, participant: this.participantId, error: String(err) });
+        this.deps.log.error('request failed', { type: msg.type, room: this.roomId, participant: this.participantId, error: String(err) });
       }
       this.deps.onRequest?.(msg.type, code, (performance.now() - started) / 1000);
       this.protocolError(msg.id, code, message);
@@ -134,45 +143,48 @@ export class Session {
 
   private async execute(msg: ClientMessage): Promise<unknown> {
     if (msg.type === 'ping') return { t: Date.now() };
-    if (msg.type === 'join') return this.join(msg.token, msg.room);
-    const { room, member } = this.requireJoined();
-    switch (msg.type) {
-      case 'publish': {
-        if (!member.grants.publish) throw new RequestError(ErrorCode.Forbidden, 'token has no publish grant');
-        const media = this.requireMedia(member);
-        try {
-          return { sdp: await media.publish(msg.sdp) };
-        } catch (err) {
-          throw new RequestError(ErrorCode.BadSdp, `offer refused: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`);
+    if (msg.type === 'join') return this.join(msg.token, msg.room, msg.resume);
+    const member = this.requireJoined();
+    try {
+      switch (msg.type) {
+        case 'publish': {
+          if (!member.grants.publish) throw new RequestError(ErrorCode.Forbidden, 'token has no publish grant');
+          return { sdp: await this.sdpStep('offer', () => this.deps.rooms.publish(member, msg.sdp)) };
+        }
+        case 'answer':
+          await this.sdpStep('answer', () => this.deps.rooms.answer(member, msg.sdp));
+          return {};
+        case 'mute':
+          await this.deps.rooms.mute(member, msg.kind, msg.muted);
+          return {};
+        case 'leave':
+          return {};
+        case 'set-impairment': {
+          if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
+          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true enables it)');
+          const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
+          const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
+          this.deps.log.info('impairment set', { room: member.room, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
+          await this.deps.rooms.setImpairment(member, settings);
+          return { settings };
         }
       }
-      case 'answer': {
-        const media = this.requireMedia(member);
-        try {
-          await media.answer(msg.sdp);
-        } catch (err) {
-          throw new RequestError(ErrorCode.BadSdp, `answer refused: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`);
-        }
-        return {};
-      }
-      case 'mute':
-        room.setMuted(member.participantId, msg.kind, msg.muted);
-        return {};
-      case 'leave':
-        return {};
-      case 'set-impairment': {
-        if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
-        if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true enables it)');
-        const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
-        const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
-        this.deps.log.info('impairment set', { room: room.id, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
-        room.setImpairment(settings);
-        return { settings };
-      }
+    } catch (err) {
+      if (err instanceof GoneError) throw new RequestError(ErrorCode.NotJoined, 'no longer in the room');
+      throw err;
     }
   }
 
-  private join(token: string, roomId: string): JoinResult {
+  private async sdpStep<T>(what: 'offer' | 'answer', step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (err instanceof GoneError || err instanceof RequestError) throw err;
+      throw new RequestError(ErrorCode.BadSdp, `${what} refused: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`);
+    }
+  }
+
+  private async join(token: string, roomId: string, resumeToken: string | undefined): Promise<JoinResult> {
     if (this.state !== 'awaiting-join') throw new RequestError(ErrorCode.AlreadyJoined, 'already joined');
     const verdict = this.deps.tokens.verify(token, roomId);
     if (!verdict.ok) {
@@ -183,53 +195,60 @@ export class Session {
       throw new RequestError(ErrorCode.Forbidden, verdict.refusal.reason);
     }
     const { claims } = verdict;
-    const room = this.deps.rooms.getOrCreate(claims.room);
-    const participantId = randomUUID();
-    const outcome = room.join({
-      participantId,
-      identity: claims.identity,
-      name: claims.name,
-      grants: claims.grants,
-      sink: {
-        send: (m) => this.send(m),
-        mediaFailed: (reason) => {
-          this.deps.log.warn('media failed', { room: room.id, participant: participantId, reason });
-        },
-        replaced: () => this.end(CloseCode.Replaced, 'joined again from another connection', 'replaced'),
-      },
-    });
-    if (!outcome.ok) {
-      this.deps.onAuthRefused?.('room full');
-      setImmediate(() => this.end(CloseCode.RoomFull, 'room is full'));
-      throw new RequestError(ErrorCode.Forbidden, 'room is full');
-    }
+    // Joining takes a moment in a cluster; the deadline no longer applies once it started.
     clearTimeout(this.joinTimer);
     this.joinTimer = undefined;
     this.state = 'joined';
-    this.room = room;
-    this.member = outcome.member;
-    this.deps.log.info('participant joined', { room: room.id, participant: participantId, size: room.size });
+    let participantId = '';
+    const outcome = await this.deps.rooms.join({
+      room: claims.room,
+      identity: claims.identity,
+      name: claims.name,
+      grants: claims.grants,
+      ...(resumeToken ? { resumeToken } : {}),
+      sink: {
+        send: (m) => this.send(m),
+        mediaFailed: (reason) => {
+          this.deps.log.warn('media failed', { room: claims.room, participant: participantId, reason });
+        },
+        replaced: () => this.handOver(CloseCode.Replaced, 'joined again from another connection'),
+      },
+    });
+    if (!outcome.ok) {
+      const [code, reason, errorCode] =
+        outcome.reason === 'full'
+          ? [CloseCode.RoomFull, 'room is full', ErrorCode.Forbidden]
+          : [CloseCode.Degraded, 'service degraded: shared state unavailable', ErrorCode.Degraded];
+      this.deps.onAuthRefused?.(reason);
+      setImmediate(() => this.end(code, reason));
+      throw new RequestError(errorCode, reason);
+    }
+    participantId = outcome.participantId;
+    if (this.state !== 'joined') {
+      // The socket closed while joining: the new participant must not linger.
+      void this.deps.rooms.leave({ room: claims.room, participantId }, 'disconnected');
+      throw new RequestError(ErrorCode.NotJoined, 'socket closed while joining');
+    }
+    this.member = { room: claims.room, participantId, grants: claims.grants };
+    this.deps.log.info(outcome.resumed ? 'participant resumed' : 'participant joined', { room: claims.room, participant: participantId });
     return {
       protocol: PROTOCOL_VERSION,
       participantId,
       name: claims.name,
-      room: room.id,
+      room: claims.room,
       participants: outcome.others,
       iceServers: this.deps.iceServers(),
       grants: claims.grants,
       heartbeatMs: this.deps.heartbeatMs,
-      impairment: room.impairment,
+      impairment: outcome.impairment,
+      resumeToken: outcome.resumeToken,
+      resumed: outcome.resumed,
     };
   }
 
-  private requireJoined(): { room: Room; member: Member } {
-    if (this.state !== 'joined' || !this.room || !this.member) throw new RequestError(ErrorCode.NotJoined, 'send join first');
-    return { room: this.room, member: this.member };
-  }
-
-  private requireMedia(member: Member): NonNullable<Member['media']> {
-    if (!member.media) throw new RequestError(ErrorCode.NotJoined, 'media is closed');
-    return member.media;
+  private requireJoined(): NonNullable<Session['member']> {
+    if (this.state !== 'joined' || !this.member) throw new RequestError(ErrorCode.NotJoined, 'send join first');
+    return this.member;
   }
 
   private protocolError(id: number | undefined, code: ErrorCode, message: string): void {
@@ -239,7 +258,7 @@ export class Session {
     this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);
     if (this.errorTimes.length >= MAX_ERRORS) {
-      this.deps.log.warn('closing misbehaving client', { room: this.room?.id, participant: this.participantId });
+      this.deps.log.warn('closing misbehaving client', { room: this.roomId, participant: this.participantId });
       this.end(CloseCode.Misbehaving, 'too many invalid messages');
     }
   }

@@ -40,6 +40,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
       JWT_SECRET: TEST_JWT_SECRET,
       DEV_TOKENS: 'true',
       LOG_LEVEL: 'info',
+      // Tests that want the resume grace period set it; the rest see departures at once.
+      RESUME_GRACE_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

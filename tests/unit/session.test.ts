@@ -7,6 +7,7 @@ import { TokenIssuer, type Grants } from '../../signaling/auth.js';
 import { createLogger } from '../../signaling/log.js';
 import { CloseCode, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type JoinResult, type ServerMessage } from '../../signaling/protocol.js';
 import { RoomDirectory } from '../../signaling/room.js';
+import { LocalRoomService } from '../../signaling/roomService.js';
 import { Session, type SessionDeps, type SessionSocket } from '../../signaling/session.js';
 import { FakeMediaPlane } from '../helpers/fakeMedia.js';
 
@@ -48,7 +49,7 @@ let tokens: TokenIssuer;
 
 function deps(overrides: Partial<SessionDeps> = {}): SessionDeps {
   return {
-    rooms,
+    rooms: new LocalRoomService(rooms, 0),
     tokens,
     log: createLogger('silent'),
     iceServers: () => [{ urls: ['stun:stun.example.org:3478'] }],
@@ -111,6 +112,8 @@ describe('Session: join', () => {
       grants: { publish: false, subscribe: true, admin: false },
       heartbeatMs: 10_000,
       impairment: null,
+      resumeToken: expect.any(String),
+      resumed: false,
     });
     expect(ada.socket.events('participant-joined')).toEqual([
       { type: 'participant-joined', participant: { id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false } } },

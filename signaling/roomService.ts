@@ -1,0 +1,163 @@
+// What a session asks of rooms, whichever node the room lives on. LocalRoomService serves
+// rooms of this node; the cluster service (cluster/clusterRoomService.ts) relays to the
+// room's owner when it is another node. Sessions never ask which.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Grants } from './auth.js';
+import type { MediaParticipant } from './media.js';
+import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo } from './protocol.js';
+import type { MemberSink, RoomDirectory } from './room.js';
+
+export interface MemberRef {
+  room: string;
+  participantId: string;
+}
+
+export interface ServiceJoin {
+  room: string;
+  identity: string;
+  name: string;
+  grants: Grants;
+  sink: MemberSink;
+  /** From an earlier join result: continue as that participant if it is still in the room. */
+  resumeToken?: string;
+}
+
+export type ServiceJoinOutcome =
+  | {
+      ok: true;
+      participantId: string;
+      /** Everyone else in the room. */
+      others: ParticipantInfo[];
+      impairment: ImpairmentSettings | null;
+      resumeToken: string;
+      /** True when an earlier participant continued: nobody saw a leave or a join. */
+      resumed: boolean;
+    }
+  | { ok: false; reason: 'full' | 'degraded' };
+
+export interface RoomService {
+  join(join: ServiceJoin): Promise<ServiceJoinOutcome>;
+  publish(ref: MemberRef, offerSdp: string): Promise<string>;
+  answer(ref: MemberRef, answerSdp: string): Promise<void>;
+  mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void>;
+  setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void>;
+  /** The participant left for good. */
+  leave(ref: MemberRef, reason: LeaveReason): Promise<void>;
+  /** The participant's socket vanished: keep it for the resume grace period, then leave. */
+  detach(ref: MemberRef, reason: LeaveReason): Promise<void>;
+  stats(): { rooms: number; participants: number };
+  close(): Promise<void>;
+}
+
+/** Thrown for requests about a participant the room no longer has. */
+export class GoneError extends Error {
+  override readonly name = 'GoneError';
+}
+
+/** A resume token: random, long enough that guessing one is hopeless. */
+export function newResumeToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+interface ResumeEntry {
+  room: string;
+  participantId: string;
+  identity: string;
+}
+
+/** Rooms that live on this node. */
+export class LocalRoomService implements RoomService {
+  private readonly resumeTokens = new Map<string, ResumeEntry>();
+  private readonly tokenOf = new Map<string, string>();
+
+  constructor(
+    readonly rooms: RoomDirectory,
+    private readonly resumeGraceMs: number,
+  ) {}
+
+  async join(join: ServiceJoin): Promise<ServiceJoinOutcome> {
+    const room = this.rooms.getOrCreate(join.room);
+    const resumable = join.resumeToken ? this.resumeTokens.get(join.resumeToken) : undefined;
+    if (join.resumeToken && resumable && resumable.room === join.room && resumable.identity === join.identity) {
+      const member = room.reattach(resumable.participantId, join.sink);
+      if (member) {
+        return {
+          ok: true,
+          participantId: member.participantId,
+          others: room.participants().filter((p) => p.id !== member.participantId),
+          impairment: room.impairment,
+          resumeToken: join.resumeToken,
+          resumed: true,
+        };
+      }
+    }
+    const participantId = randomUUID();
+    const outcome = room.join({ participantId, identity: join.identity, name: join.name, grants: join.grants, sink: join.sink });
+    if (!outcome.ok) {
+      if (room.size === 0) room.close();
+      return { ok: false, reason: outcome.reason };
+    }
+    const resumeToken = newResumeToken();
+    this.resumeTokens.set(resumeToken, { room: join.room, participantId, identity: join.identity });
+    this.tokenOf.set(participantId, resumeToken);
+    return { ok: true, participantId, others: outcome.others, impairment: room.impairment, resumeToken, resumed: false };
+  }
+
+  async publish(ref: MemberRef, offerSdp: string): Promise<string> {
+    return this.media(ref).publish(offerSdp);
+  }
+
+  async answer(ref: MemberRef, answerSdp: string): Promise<void> {
+    await this.media(ref).answer(answerSdp);
+    this.rooms.get(ref.room)?.offerAnswered(ref.participantId);
+  }
+
+  async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
+    this.rooms.get(ref.room)?.setMuted(ref.participantId, kind, muted);
+  }
+
+  async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {
+    const room = this.rooms.get(ref.room);
+    if (!room?.member(ref.participantId)) throw new GoneError('not in the room');
+    room.setImpairment(settings);
+  }
+
+  async leave(ref: MemberRef, reason: LeaveReason): Promise<void> {
+    this.forgetResume(ref);
+    this.rooms.get(ref.room)?.leave(ref.participantId, reason);
+  }
+
+  async detach(ref: MemberRef, reason: LeaveReason): Promise<void> {
+    const room = this.rooms.get(ref.room);
+    if (!room) return;
+    if (this.resumeGraceMs <= 0) return this.leave(ref, reason);
+    room.detach(ref.participantId, this.resumeGraceMs, reason);
+    // The token dies with the grace period (or earlier, with the member).
+    setTimeout(() => {
+      if (!room.member(ref.participantId)) this.forgetResume(ref);
+    }, this.resumeGraceMs + 100).unref();
+  }
+
+  stats(): { rooms: number; participants: number } {
+    return this.rooms.stats();
+  }
+
+  async close(): Promise<void> {
+    this.rooms.closeAll();
+    this.resumeTokens.clear();
+    this.tokenOf.clear();
+  }
+
+  private media(ref: MemberRef): MediaParticipant {
+    const media = this.rooms.get(ref.room)?.member(ref.participantId)?.media;
+    if (!media) throw new GoneError('not in the room');
+    return media;
+  }
+
+  private forgetResume(ref: MemberRef): void {
+    const token = this.tokenOf.get(ref.participantId);
+    if (token === undefined) return;
+    this.tokenOf.delete(ref.participantId);
+    this.resumeTokens.delete(token);
+  }
+}
