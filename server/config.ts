@@ -28,6 +28,12 @@ const envSchema = z
     HEARTBEAT_INTERVAL_MS: positiveMs.default(10_000),
     JOIN_TIMEOUT_MS: positiveMs.default(10_000),
     SFU_IMPAIRMENT: bool.default(false),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+    NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "-", "_" and "." only').optional(),
+    PUBLIC_URL: z.string().url().optional(),
+    NODE_TTL_MS: positiveMs.default(5000),
+    LEASE_TTL_MS: positiveMs.default(5000),
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
     RESUME_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
     MEDIA_STATS_INTERVAL_MS: positiveMs.default(2000),
     MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(1).max(100).default(16),
@@ -41,6 +47,9 @@ const envSchema = z
     }
     if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['TLS_KEY'], message: 'TLS_CERT and TLS_KEY must be set together' });
+    }
+    if (env.REDIS_URL !== undefined && env.JWT_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required with REDIS_URL: every node must accept the same tokens' });
     }
     if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
@@ -66,6 +75,16 @@ export interface Config {
   };
   heartbeatMs: number;
   joinTimeoutMs: number;
+  cluster: {
+    /** Cluster mode when set: rooms are placed across the nodes sharing this Redis. */
+    redisUrl: string | undefined;
+    nodeId: string | undefined;
+    publicUrl: string | undefined;
+    nodeTtlMs: number;
+    leaseTtlMs: number;
+  };
+  /** On SIGTERM: how long clients get to move before the process exits. */
+  shutdownDrainMs: number;
   /** How long a participant whose socket vanished may resume before it leaves. */
   resumeGraceMs: number;
   /** Admins may impair forwarding (demonstrations and tests); off by default. */
@@ -110,6 +129,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     joinTimeoutMs: e.JOIN_TIMEOUT_MS,
     impairmentEnabled: e.SFU_IMPAIRMENT,
     resumeGraceMs: e.RESUME_GRACE_MS,
+    cluster: {
+      redisUrl: e.REDIS_URL,
+      nodeId: e.NODE_ID,
+      publicUrl: e.PUBLIC_URL,
+      nodeTtlMs: e.NODE_TTL_MS,
+      leaseTtlMs: e.LEASE_TTL_MS,
+    },
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     mediaStatsIntervalMs: e.MEDIA_STATS_INTERVAL_MS,
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,

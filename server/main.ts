@@ -7,12 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { TokenIssuer } from '../signaling/auth.js';
 import { createLogger, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
-import { RoomDirectory } from '../signaling/room.js';
-import { LocalRoomService } from '../signaling/roomService.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, defaultClientDir } from './http.js';
 import { Sfu } from './sfu/index.js';
 import { Metrics } from './metrics.js';
+import { createRooms } from './rooms.js';
 import { newSfuTotals } from './sfu/totals.js';
 import { selfSignedCertificate } from './tls.js';
 import { attachSignaling } from './websocket.js';
@@ -20,6 +19,7 @@ import { attachSignaling } from './websocket.js';
 export interface RunningServer {
   url: string;
   port: number;
+  nodeId: string;
   stop(): Promise<void>;
 }
 
@@ -29,7 +29,8 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   const totals = newSfuTotals();
   const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
   const sfu = new Sfu({ rtc: config.rtc, totals, observer: metrics, statsIntervalMs: config.mediaStatsIntervalMs });
-  const rooms = new LocalRoomService(new RoomDirectory(sfu, config.maxParticipantsPerRoom), config.resumeGraceMs);
+  const cluster = await createRooms(config, sfu, log);
+  const rooms = cluster.service;
   let ready = false;
 
   const app = createHttpApp({
@@ -37,7 +38,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     tokens,
     clientDir,
     metrics: () => metrics.render(),
-    ready: () => ready,
+    ready: () => ready && cluster.healthy(),
     stats: () => ({ connections: signalingConnections(), ...rooms.stats(), ...prefixed('media', sfu.stats()) }),
   });
 
@@ -67,9 +68,13 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   return {
     url,
     port,
+    nodeId: cluster.nodeId,
     async stop() {
       ready = false;
-      await signaling.close(CloseCode.GoingAway, 'server shutting down');
+      // Drain: take no new rooms, move ours elsewhere, ask every client to reconnect
+      // (to another node), and give them until the deadline.
+      await cluster.drain();
+      await signaling.close(CloseCode.Draining, 'server draining', config.shutdownDrainMs);
       await rooms.close();
       sfu.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -103,7 +108,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const running = await startServer(config, log);
-  log.info('listening', { url: running.url, devTokens: config.devTokens, generatedSecret: config.jwtSecretGenerated });
+  log.info('listening', { url: running.url, node: running.nodeId, devTokens: config.devTokens, generatedSecret: config.jwtSecretGenerated });
   process.stdout.write(`\n  Call server ready: open ${running.url}/?room=demo in two browser tabs\n\n`);
 
   let stopping = false;
@@ -111,7 +116,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), config.shutdownDrainMs + 5000);
     force.unref();
     running.stop().then(
       () => process.exit(0),

@@ -9,8 +9,11 @@ import { Session, type SessionDeps } from '../signaling/session.js';
 
 export interface SignalingServer {
   readonly connections: number;
-  /** Closes every socket with the given code and stops accepting new ones. */
-  close(code: number, reason: string): Promise<void>;
+  /**
+   * Stops accepting sockets and closes every open one with the given code; a client that
+   * has not closed its side by the deadline is cut off.
+   */
+  close(code: number, reason: string, deadlineMs?: number): Promise<void>;
 }
 
 export function attachSignaling(server: Server, deps: SessionDeps): SignalingServer {
@@ -75,7 +78,7 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
     get connections() {
       return sessions.size;
     },
-    async close(code, reason) {
+    async close(code, reason, deadlineMs = 2000) {
       accepting = false;
       clearInterval(heartbeat);
       const closed = [...sessions.keys()].map(
@@ -86,7 +89,7 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
             setTimeout(() => {
               ws.terminate();
               resolve();
-            }, 2000).unref();
+            }, Math.min(deadlineMs, 2000)).unref();
           }),
       );
       await Promise.all(closed);

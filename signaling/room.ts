@@ -12,6 +12,8 @@ export interface MemberSink {
   mediaFailed(reason: string): void;
   /** The same identity joined again elsewhere; this member is already out of the room. */
   replaced(): void;
+  /** The room cannot stay on this node (its owner lease was lost): reconnect and join again. */
+  moved(): void;
 }
 
 export interface JoinInput {
@@ -143,7 +145,7 @@ export class Room {
     if (!member) return;
     if (graceMs <= 0) return this.leave(participantId, reason);
     clearTimeout(member.graceTimer);
-    member.sink = { send: () => undefined, mediaFailed: () => undefined, replaced: () => undefined };
+    member.sink = { send: () => undefined, mediaFailed: () => undefined, replaced: () => undefined, moved: () => undefined };
     member.graceTimer = setTimeout(() => {
       member.graceTimer = undefined;
       this.leave(participantId, reason);
@@ -173,6 +175,10 @@ export class Room {
     return this.members.get(participantId);
   }
 
+  memberList(): { participantId: string; identity: string; name: string }[] {
+    return [...this.members.values()].map((m) => ({ participantId: m.participantId, identity: m.identity, name: m.name }));
+  }
+
   private remove(participantId: string, reason: LeaveReason): void {
     const member = this.members.get(participantId);
     if (!member) return;
@@ -181,6 +187,20 @@ export class Room {
     member.media?.close();
     member.media = undefined;
     this.broadcast({ type: 'participant-left', participantId, reason }, participantId);
+  }
+
+  /** Ends the room here and tells every member it moved; nobody is announced as left. */
+  evict(): void {
+    if (this.closed) return;
+    const members = [...this.members.values()];
+    this.members.clear();
+    for (const m of members) {
+      clearTimeout(m.graceTimer);
+      m.media?.close();
+      m.media = undefined;
+      m.sink.moved();
+    }
+    this.close();
   }
 
   close(): void {
@@ -226,6 +246,10 @@ export class RoomDirectory {
       this.rooms.set(roomId, room);
     }
     return room;
+  }
+
+  ids(): string[] {
+    return [...this.rooms.keys()];
   }
 
   stats(): { rooms: number; participants: number } {

@@ -78,18 +78,9 @@ export class LocalRoomService implements RoomService {
   async join(join: ServiceJoin): Promise<ServiceJoinOutcome> {
     const room = this.rooms.getOrCreate(join.room);
     const resumable = join.resumeToken ? this.resumeTokens.get(join.resumeToken) : undefined;
-    if (join.resumeToken && resumable && resumable.room === join.room && resumable.identity === join.identity) {
-      const member = room.reattach(resumable.participantId, join.sink);
-      if (member) {
-        return {
-          ok: true,
-          participantId: member.participantId,
-          others: room.participants().filter((p) => p.id !== member.participantId),
-          impairment: room.impairment,
-          resumeToken: join.resumeToken,
-          resumed: true,
-        };
-      }
+    if (resumable && resumable.room === join.room && resumable.identity === join.identity) {
+      const resumed = this.resume(join.room, resumable.participantId, join.sink);
+      if (resumed) return resumed;
     }
     const participantId = randomUUID();
     const outcome = room.join({ participantId, identity: join.identity, name: join.name, grants: join.grants, sink: join.sink });
@@ -101,6 +92,38 @@ export class LocalRoomService implements RoomService {
     this.resumeTokens.set(resumeToken, { room: join.room, participantId, identity: join.identity });
     this.tokenOf.set(participantId, resumeToken);
     return { ok: true, participantId, others: outcome.others, impairment: room.impairment, resumeToken, resumed: false };
+  }
+
+  /**
+   * Continues a participant on a new sink (the cluster checked its resume token); undefined
+   * when the participant is no longer in the room.
+   */
+  resume(room: string, participantId: string, sink: MemberSink): Extract<ServiceJoinOutcome, { ok: true }> | undefined {
+    const r = this.rooms.get(room);
+    const member = r?.reattach(participantId, sink);
+    if (!r || !member) return undefined;
+    return {
+      ok: true,
+      participantId,
+      others: r.participants().filter((p) => p.id !== participantId),
+      impairment: r.impairment,
+      resumeToken: this.tokenOf.get(participantId) ?? '',
+      resumed: true,
+    };
+  }
+
+  /** Rooms of this node with their members, for the cluster's bookkeeping. */
+  roomIds(): string[] {
+    return this.rooms.ids();
+  }
+
+  members(room: string): { participantId: string; identity: string; name: string }[] {
+    return this.rooms.get(room)?.memberList() ?? [];
+  }
+
+  /** Ends a room here at once (its owner lease was lost): members are told it moved. */
+  evict(room: string): void {
+    this.rooms.get(room)?.evict();
   }
 
   async publish(ref: MemberRef, offerSdp: string): Promise<string> {

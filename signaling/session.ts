@@ -212,6 +212,7 @@ export class Session {
           this.deps.log.warn('media failed', { room: claims.room, participant: participantId, reason });
         },
         replaced: () => this.handOver(CloseCode.Replaced, 'joined again from another connection'),
+        moved: () => this.handOver(CloseCode.RoomMoved, 'the room moved to another node'),
       },
     });
     if (!outcome.ok) {

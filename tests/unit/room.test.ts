@@ -11,6 +11,7 @@ class RecordingSink implements MemberSink {
   readonly messages: ServerMessage[] = [];
   readonly mediaFailures: string[] = [];
   replacedCalls = 0;
+  movedCalls = 0;
 
   send(message: ServerMessage): void {
     this.messages.push(message);
@@ -20,6 +21,9 @@ class RecordingSink implements MemberSink {
   }
   replaced(): void {
     this.replacedCalls += 1;
+  }
+  moved(): void {
+    this.movedCalls += 1;
   }
   types(): string[] {
     return this.messages.map((m) => m.type);

@@ -1,0 +1,79 @@
+// The one switch point between one node and many: without REDIS_URL, rooms live in this
+// process (LocalRoomService); with it, rooms are placed across the nodes that share Redis
+// (ClusterRoomService). Nothing else asks which.
+import { randomBytes } from 'node:crypto';
+import { ClusterRoomService } from '../signaling/cluster/clusterRoomService.js';
+import { createClusterState } from '../signaling/cluster/state.js';
+import type { ClusterState } from '../signaling/cluster/types.js';
+import type { Logger } from '../signaling/log.js';
+import type { MediaPlane } from '../signaling/media.js';
+import { RoomDirectory } from '../signaling/room.js';
+import { LocalRoomService, type RoomService } from '../signaling/roomService.js';
+import type { Config } from './config.js';
+
+export interface Rooms {
+  service: RoomService;
+  nodeId: string;
+  /** Ready for new calls: in a cluster, only while Redis answers. */
+  healthy(): boolean;
+  /** Graceful shutdown, step 1: take no new rooms; move the rooms we own elsewhere. */
+  drain(): Promise<void>;
+}
+
+export async function createRooms(config: Config, media: MediaPlane, log: Logger): Promise<Rooms> {
+  const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
+  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom), config.resumeGraceMs);
+  if (!config.cluster.redisUrl) {
+    return { service: local, nodeId, healthy: () => true, drain: async () => undefined };
+  }
+  const state: ClusterState = await createClusterState({ redisUrl: config.cluster.redisUrl, log });
+  state.onHealthChange((healthy) => log[healthy ? 'info' : 'warn'](healthy ? 'redis available again' : 'redis unavailable: new joins fail until it returns', { node: nodeId }));
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
+  const cluster = new ClusterRoomService(
+    state,
+    local,
+    {
+      nodeId,
+      signalingUrl: config.cluster.publicUrl ?? `http://localhost:${config.port}`,
+      mediaAddress: config.rtc.announcedIp ?? config.rtc.listenIp ?? '',
+      nodeTtlMs: config.cluster.nodeTtlMs,
+      leaseTtlMs: config.cluster.leaseTtlMs,
+      requestTimeoutMs: 5000,
+      resumeGraceMs: config.resumeGraceMs,
+      cpu: () => {
+        const now = performance.now();
+        const used = process.cpuUsage(lastCpu);
+        const share = (used.user + used.system) / 1000 / Math.max(1, now - lastAt);
+        lastCpu = process.cpuUsage();
+        lastAt = now;
+        return share;
+      },
+    },
+    log,
+  );
+  await cluster.start();
+  log.info('cluster mode', { node: nodeId });
+  return {
+    service: {
+      join: (j) => cluster.join(j),
+      publish: (r, s) => cluster.publish(r, s),
+      answer: (r, s) => cluster.answer(r, s),
+      mute: (r, k, m) => cluster.mute(r, k, m),
+      setImpairment: (r, s) => cluster.setImpairment(r, s),
+      leave: (r, why) => cluster.leave(r, why),
+      detach: (r, why) => cluster.detach(r, why),
+      stats: () => cluster.stats(),
+      close: async () => {
+        await cluster.close();
+        await state.close();
+      },
+    },
+    nodeId,
+    healthy: () => state.healthy(),
+    drain: async () => {
+      await cluster.stopAccepting();
+      cluster.evictAll();
+    },
+  };
+}

@@ -1,0 +1,480 @@
+// Rooms across nodes. Every node runs signaling and media; each room lives on one node,
+// its owner, chosen as the least loaded live node and recorded as a lease in shared state
+// that the owner renews. A participant's socket may land on any node (the "edge"): when
+// the edge does not own the room, it relays the participant's requests to the owner over
+// the message bus, and the owner relays the room's events back. Media always goes
+// straight to the owner's announced address.
+//
+// Why relay and not redirect: a load balancer without sticky sessions may send a socket to
+// any node, and browsers could only follow a redirect to a node they can reach by name
+// with its own TLS certificate. Relaying keeps one public signaling address.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.js';
+import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage } from '../protocol.js';
+import type { MemberSink } from '../room.js';
+import {
+  GoneError,
+  newResumeToken,
+  type LocalRoomService,
+  type MemberRef,
+  type RoomService,
+  type ServiceJoin,
+  type ServiceJoinOutcome,
+} from '../roomService.js';
+import { Keys } from './keys.js';
+import type { ClusterState, NodeInfo, ResumeRecord } from './types.js';
+
+export interface ClusterOptions {
+  nodeId: string;
+  signalingUrl: string;
+  mediaAddress: string;
+  /** A node that has not heartbeated for this long is gone. */
+  nodeTtlMs: number;
+  /** Room owner leases last this long unless renewed. */
+  leaseTtlMs: number;
+  /** How long a relayed request may take. */
+  requestTimeoutMs: number;
+  resumeGraceMs: number;
+  /** Process CPU use, 0..1 per core, for placement. */
+  cpu: () => number;
+}
+
+type JoinFields = Omit<ServiceJoin, 'sink' | 'resumeToken'>;
+
+/** Requests an edge relays to a room's owner. */
+type RelayOp =
+  | { op: 'join'; join: JoinFields; resumeParticipantId?: string }
+  | { op: 'publish'; ref: MemberRef; sdp: string }
+  | { op: 'answer'; ref: MemberRef; sdp: string }
+  | { op: 'mute'; ref: MemberRef; kind: MediaKind; muted: boolean }
+  | { op: 'impair'; ref: MemberRef; settings: ImpairmentSettings | null }
+  | { op: 'leave'; ref: MemberRef; reason: LeaveReason }
+  | { op: 'detach'; ref: MemberRef; reason: LeaveReason };
+
+type BusMessage =
+  | { t: 'req'; id: string; from: string; body: RelayOp }
+  | { t: 'res'; id: string; ok: true; value: unknown }
+  | { t: 'res'; id: string; ok: false; error: string; gone: boolean }
+  /** Owner to edge: an event for one of the edge's sockets. */
+  | { t: 'evt'; participantId: string; message: ServerMessage }
+  /** Owner to edge: end that socket (replaced by a newer one, or the room moved). */
+  | { t: 'end'; participantId: string; why: 'replaced' | 'moved' };
+
+/** A relayed participant: its socket is here, its room on `owner`. */
+interface RemoteMember {
+  room: string;
+  owner: string;
+  sink: MemberSink;
+}
+
+export class ClusterRoomService implements RoomService {
+  private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  /** Sockets on this node whose room lives on another node. */
+  private readonly remote = new Map<string, RemoteMember>();
+  /** Edge node of every member of the rooms this node owns. */
+  private readonly edges = new Map<string, { room: string; edge: string }>();
+  /** Rooms whose lease this node holds (or held, until it is released). */
+  private readonly owned = new Set<string>();
+  /** Resume records of sockets alive on this node, refreshed until the socket ends. */
+  private readonly resumeRecords = new Map<string, { token: string; record: ResumeRecord }>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private accepting = true;
+  private closed = false;
+
+  constructor(
+    private readonly state: ClusterState,
+    private readonly local: LocalRoomService,
+    private readonly options: ClusterOptions,
+    private readonly log: Logger,
+  ) {}
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.state.bus.subscribe(Keys.nodeChannel(this.nodeId), (payload) => this.onBus(payload));
+    await this.heartbeat();
+    const every = (ms: number, task: () => Promise<void>): void => {
+      const timer = setInterval(() => {
+        task().catch((err: unknown) => this.log.debug('cluster task failed', { error: String(err) }));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(Math.max(200, Math.floor(this.options.nodeTtlMs / 4)), () => this.heartbeat());
+    every(Math.max(200, Math.floor(this.options.leaseTtlMs / 4)), () => this.renewLeases());
+    every(Math.max(200, Math.floor(this.options.nodeTtlMs / 4)), () => this.watchPeers());
+  }
+
+  /** Stops taking new rooms (graceful shutdown); the registry says so at once. */
+  async stopAccepting(): Promise<void> {
+    this.accepting = false;
+    await this.heartbeat().catch(() => undefined);
+  }
+
+  /** Ends every room this node owns: members are told to move and join again elsewhere. */
+  evictAll(): void {
+    for (const room of this.local.roomIds()) this.local.evict(room);
+  }
+
+  async join(join: ServiceJoin): Promise<ServiceJoinOutcome> {
+    if (!this.state.healthy()) return { ok: false, reason: 'degraded' };
+    // When the socket is handed over (replaced by a resumed one, or its room moved), this
+    // node stops refreshing its resume record: the new socket's node owns it now.
+    let participantId = '';
+    const sink: MemberSink = {
+      send: (m) => join.sink.send(m),
+      mediaFailed: (r) => join.sink.mediaFailed(r),
+      replaced: () => {
+        this.resumeRecords.delete(participantId);
+        join.sink.replaced();
+      },
+      moved: () => {
+        this.resumeRecords.delete(participantId);
+        join.sink.moved();
+      },
+    };
+    try {
+      const owner = await this.placeRoom(join.room);
+      const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants };
+      let resumeParticipantId: string | undefined;
+      if (join.resumeToken) {
+        const record = await this.state.resume.get(join.resumeToken);
+        if (record && record.room === join.room && record.identity === join.identity) resumeParticipantId = record.participantId;
+      }
+      let outcome: ServiceJoinOutcome;
+      if (owner === this.nodeId) {
+        outcome = await this.hostJoin(fields, this.nodeId, () => sink, resumeParticipantId);
+      } else {
+        outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as ServiceJoinOutcome;
+        if (outcome.ok) this.remote.set(outcome.participantId, { room: join.room, owner, sink });
+      }
+      if (!outcome.ok) return outcome;
+      participantId = outcome.participantId;
+      const resumeToken = outcome.resumed && join.resumeToken ? join.resumeToken : newResumeToken();
+      const record: ResumeRecord = { room: join.room, participantId: outcome.participantId, identity: join.identity, name: join.name };
+      this.resumeRecords.set(outcome.participantId, { token: resumeToken, record });
+      await this.state.resume.put(resumeToken, record, this.resumeTtlMs());
+      return { ...outcome, resumeToken };
+    } catch (err) {
+      this.log.warn('cluster join failed', { room: join.room, error: String(err) });
+      return { ok: false, reason: 'degraded' };
+    }
+  }
+
+  publish(ref: MemberRef, sdp: string): Promise<string> {
+    return this.route(ref, { op: 'publish', ref, sdp }, () => this.local.publish(ref, sdp)) as Promise<string>;
+  }
+
+  async answer(ref: MemberRef, sdp: string): Promise<void> {
+    await this.route(ref, { op: 'answer', ref, sdp }, () => this.local.answer(ref, sdp));
+  }
+
+  async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
+    await this.route(ref, { op: 'mute', ref, kind, muted }, () => this.local.mute(ref, kind, muted));
+  }
+
+  async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {
+    await this.route(ref, { op: 'impair', ref, settings }, () => this.local.setImpairment(ref, settings));
+  }
+
+  async leave(ref: MemberRef, reason: LeaveReason): Promise<void> {
+    const resume = this.resumeRecords.get(ref.participantId);
+    this.resumeRecords.delete(ref.participantId);
+    if (resume) await this.state.resume.delete(resume.token).catch(() => undefined);
+    const remote = this.remote.get(ref.participantId);
+    this.remote.delete(ref.participantId);
+    if (remote) {
+      await this.relay(remote.owner, { op: 'leave', ref, reason }).catch(() => undefined);
+      return;
+    }
+    await this.hostLeave(ref, reason);
+  }
+
+  async detach(ref: MemberRef, reason: LeaveReason): Promise<void> {
+    // No longer refreshed: the record expires when the grace period is over.
+    this.resumeRecords.delete(ref.participantId);
+    const remote = this.remote.get(ref.participantId);
+    this.remote.delete(ref.participantId);
+    if (remote) {
+      await this.relay(remote.owner, { op: 'detach', ref, reason }).catch(() => undefined);
+      return;
+    }
+    await this.local.detach(ref, reason);
+  }
+
+  stats(): { rooms: number; participants: number } {
+    return this.local.stats();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const { reject, timer } of this.pending.values()) {
+      clearTimeout(timer);
+      reject(new Error('node shutting down'));
+    }
+    this.pending.clear();
+    // Leave nothing behind in shared state: our leases, rosters and registry entry.
+    await Promise.allSettled(
+      this.local.roomIds().flatMap((room) => [this.state.leases.release(room, this.nodeId), this.state.roster.list(room).then((entries) => Promise.all(entries.map((e) => this.state.roster.remove(room, e.participantId))))]),
+    );
+    await this.local.close();
+    await this.state.nodes.remove(this.nodeId).catch(() => undefined);
+    await this.unsubscribe?.().catch(() => undefined);
+  }
+
+  // ---- owner side ----
+
+  /**
+   * Joins (or resumes) a member of a room this node owns. `sinkFor` gives the sink for the
+   * member once its id is known; events sent before that are queued.
+   */
+  private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<ServiceJoinOutcome> {
+    if (resumeParticipantId) {
+      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId));
+      if (resumed) {
+        this.edges.set(resumeParticipantId, { room: join.room, edge });
+        return resumed;
+      }
+    }
+    const early: ServerMessage[] = [];
+    let target: MemberSink | undefined;
+    const sink: MemberSink = {
+      send: (m) => (target ? target.send(m) : early.push(m)),
+      mediaFailed: (r) => target?.mediaFailed(r),
+      replaced: () => target?.replaced(),
+      moved: () => target?.moved(),
+    };
+    // In a cluster the resume tokens live in shared state and were checked by the edge.
+    const outcome = await this.local.join({ ...join, sink });
+    if (!outcome.ok) return outcome;
+    target = sinkFor(outcome.participantId);
+    for (const m of early.splice(0)) target.send(m);
+    await this.recordMember(join, outcome.participantId, edge);
+    return outcome;
+  }
+
+  private async hostLeave(ref: MemberRef, reason: LeaveReason): Promise<void> {
+    this.edges.delete(ref.participantId);
+    await this.local.leave(ref, reason);
+    await this.state.roster.remove(ref.room, ref.participantId).catch(() => undefined);
+    if (this.local.members(ref.room).length === 0) {
+      this.owned.delete(ref.room);
+      await this.state.leases.release(ref.room, this.nodeId).catch(() => undefined);
+    }
+  }
+
+  /** A sink on the owner for a member whose socket is on another node. */
+  private relaySink(edge: string, participantId: string): MemberSink {
+    const send = (message: BusMessage): void => {
+      this.state.bus.publish(Keys.nodeChannel(edge), JSON.stringify(message)).catch(() => undefined);
+    };
+    return {
+      send: (message) => send({ t: 'evt', participantId, message }),
+      mediaFailed: (reason) => this.log.warn('media failed', { participant: participantId, reason }),
+      replaced: () => send({ t: 'end', participantId, why: 'replaced' }),
+      moved: () => send({ t: 'end', participantId, why: 'moved' }),
+    };
+  }
+
+  private async handleRequest(from: string, body: RelayOp): Promise<unknown> {
+    switch (body.op) {
+      case 'join':
+        return this.hostJoin(body.join, from, (participantId) => this.relaySink(from, participantId), body.resumeParticipantId);
+      case 'publish':
+        return this.local.publish(body.ref, body.sdp);
+      case 'answer':
+        return this.local.answer(body.ref, body.sdp);
+      case 'mute':
+        return this.local.mute(body.ref, body.kind, body.muted);
+      case 'impair':
+        return this.local.setImpairment(body.ref, body.settings);
+      case 'leave':
+        if (this.edges.get(body.ref.participantId)?.edge !== from) return undefined;
+        return this.hostLeave(body.ref, body.reason);
+      case 'detach':
+        // A detach from an edge the participant already left (it resumed elsewhere) is stale.
+        if (this.edges.get(body.ref.participantId)?.edge !== from) return undefined;
+        return this.local.detach(body.ref, body.reason);
+    }
+  }
+
+  private async recordMember(join: JoinFields, participantId: string, edge: string): Promise<void> {
+    this.owned.add(join.room);
+    this.edges.set(participantId, { room: join.room, edge });
+    await this.state.roster
+      .put(join.room, { participantId, identity: join.identity, name: join.name, edgeNodeId: edge, joinedAt: Date.now() }, this.options.leaseTtlMs * 4)
+      .catch(() => undefined);
+  }
+
+  // ---- placement, leases, liveness ----
+
+  /** The room's owner, placing the room on the least loaded live node if it has none. */
+  private async placeRoom(room: string): Promise<string> {
+    const deadline = Date.now() + this.options.leaseTtlMs + this.options.nodeTtlMs;
+    for (;;) {
+      const owner = await this.state.leases.owner(room);
+      if (owner) {
+        if (owner === this.nodeId || (await this.state.nodes.get(owner))) return owner;
+        // Held by a node that died: the lease runs out soon, then the room moves.
+        if (Date.now() > deadline) throw new Error(`room ${room} is held by dead node ${owner}`);
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      const candidates = (await this.state.nodes.list()).filter((n) => n.acceptingRooms);
+      const chosen = pickLeastLoaded(candidates) ?? (this.accepting ? this.nodeId : undefined);
+      if (!chosen) throw new Error('no node accepts rooms');
+      return this.state.leases.acquire(room, chosen, this.options.leaseTtlMs);
+    }
+  }
+
+  /** A resume record lives while its socket does, and a grace period after. */
+  private resumeTtlMs(): number {
+    return this.options.resumeGraceMs + this.options.nodeTtlMs;
+  }
+
+  private async heartbeat(): Promise<void> {
+    for (const { token, record } of this.resumeRecords.values()) {
+      await this.state.resume.put(token, record, this.resumeTtlMs());
+    }
+    const info: NodeInfo = {
+      id: this.nodeId,
+      signalingUrl: this.options.signalingUrl,
+      mediaAddress: this.options.mediaAddress,
+      participants: this.local.stats().participants,
+      cpu: this.options.cpu(),
+      acceptingRooms: this.accepting,
+      heartbeatAt: Date.now(),
+    };
+    await this.state.nodes.heartbeat(info, this.options.nodeTtlMs);
+  }
+
+  /** Keeps our rooms' leases and rosters alive; a room whose lease another node took moves. */
+  private async renewLeases(): Promise<void> {
+    const hosted = new Set(this.local.roomIds());
+    // Rooms that emptied here (a grace period ran out): give their lease and roster back.
+    for (const room of this.owned) {
+      if (hosted.has(room)) continue;
+      this.owned.delete(room);
+      await this.state.leases.release(room, this.nodeId);
+      for (const e of await this.state.roster.list(room)) await this.state.roster.remove(room, e.participantId);
+    }
+    for (const [participantId, { room }] of this.edges) {
+      if (!this.local.members(room).some((m) => m.participantId === participantId)) this.edges.delete(participantId);
+    }
+    for (const room of hosted) {
+      this.owned.add(room);
+      let ours = await this.state.leases.renew(room, this.nodeId, this.options.leaseTtlMs);
+      // After a Redis outage the lease may have expired with nobody taking it: take it back.
+      if (!ours) ours = (await this.state.leases.acquire(room, this.nodeId, this.options.leaseTtlMs)) === this.nodeId;
+      if (!ours) {
+        this.log.warn('room lease lost; moving the room', { room });
+        this.local.evict(room);
+        continue;
+      }
+      const members = this.local.members(room);
+      for (const m of members) {
+        const edge = this.edges.get(m.participantId)?.edge ?? this.nodeId;
+        await this.state.roster.put(room, { ...m, edgeNodeId: edge, joinedAt: Date.now() }, this.options.leaseTtlMs * 4);
+      }
+      for (const e of await this.state.roster.list(room)) {
+        if (!members.some((m) => m.participantId === e.participantId)) await this.state.roster.remove(room, e.participantId);
+      }
+    }
+  }
+
+  /**
+   * Edges check that the owners of their relayed members live; owners check that the edges
+   * of their members live. A dead owner means the room moves; a dead edge means its
+   * members' sockets are gone and they may resume elsewhere within the grace period.
+   */
+  private async watchPeers(): Promise<void> {
+    const live = new Set((await this.state.nodes.list()).map((n) => n.id));
+    live.add(this.nodeId);
+    for (const [participantId, member] of this.remote) {
+      if (live.has(member.owner)) continue;
+      this.remote.delete(participantId);
+      this.log.warn('room owner is gone; the room moves', { room: member.room, owner: member.owner, participant: participantId });
+      member.sink.moved();
+    }
+    for (const [participantId, { room, edge }] of this.edges) {
+      if (live.has(edge)) continue;
+      this.edges.delete(participantId);
+      await this.local.detach({ room, participantId }, 'disconnected');
+    }
+  }
+
+  // ---- relaying ----
+
+  private async route(ref: MemberRef, body: RelayOp, here: () => Promise<unknown>): Promise<unknown> {
+    const remote = this.remote.get(ref.participantId);
+    return remote ? this.relay(remote.owner, body) : here();
+  }
+
+  private relay(node: string, body: RelayOp): Promise<unknown> {
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`node ${node} did not answer ${body.op} within ${this.options.requestTimeoutMs} ms`));
+      }, this.options.requestTimeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      const message: BusMessage = { t: 'req', id, from: this.nodeId, body };
+      this.state.bus.publish(Keys.nodeChannel(node), JSON.stringify(message)).catch((err: unknown) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  }
+
+  private onBus(payload: string): void {
+    let message: BusMessage;
+    try {
+      message = JSON.parse(payload) as BusMessage;
+    } catch {
+      return;
+    }
+    switch (message.t) {
+      case 'req': {
+        const reply = (res: BusMessage): void => {
+          this.state.bus.publish(Keys.nodeChannel(message.from), JSON.stringify(res)).catch(() => undefined);
+        };
+        this.handleRequest(message.from, message.body).then(
+          (value) => reply({ t: 'res', id: message.id, ok: true, value: value ?? null }),
+          (err: unknown) => reply({ t: 'res', id: message.id, ok: false, error: err instanceof Error ? err.message : String(err), gone: err instanceof GoneError }),
+        );
+        return;
+      }
+      case 'res': {
+        const waiting = this.pending.get(message.id);
+        if (!waiting) return;
+        this.pending.delete(message.id);
+        clearTimeout(waiting.timer);
+        if (message.ok) waiting.resolve(message.value);
+        else waiting.reject(message.gone ? new GoneError(message.error) : new Error(message.error));
+        return;
+      }
+      case 'evt':
+        this.remote.get(message.participantId)?.sink.send(message.message);
+        return;
+      case 'end': {
+        const member = this.remote.get(message.participantId);
+        this.remote.delete(message.participantId);
+        if (message.why === 'replaced') member?.sink.replaced();
+        else member?.sink.moved();
+        return;
+      }
+    }
+  }
+}
+
+/** Fewest participants first, then least CPU, then id (so every node picks alike). */
+export function pickLeastLoaded(nodes: NodeInfo[]): string | undefined {
+  const sorted = [...nodes].sort((a, b) => a.participants - b.participants || a.cpu - b.cpu || a.id.localeCompare(b.id));
+  return sorted[0]?.id;
+}
