@@ -81,6 +81,10 @@ export class ClusterRoomService implements RoomService {
   private unsubscribe: (() => Promise<void>) | undefined;
   private accepting = true;
   private closed = false;
+  /** Nodes missing from the registry at the last check: gone if still missing at the next. */
+  private suspects = new Set<string>();
+  /** When shared state last became available: peers need a heartbeat to reappear. */
+  private healthySince = Date.now();
 
   constructor(
     private readonly state: ClusterState,
@@ -94,6 +98,9 @@ export class ClusterRoomService implements RoomService {
   }
 
   async start(): Promise<void> {
+    this.state.onHealthChange((healthy) => {
+      if (healthy) this.healthySince = Date.now();
+    });
     this.unsubscribe = await this.state.bus.subscribe(Keys.nodeChannel(this.nodeId), (payload) => this.onBus(payload));
     await this.heartbeat();
     const every = (ms: number, task: () => Promise<void>): void => {
@@ -325,6 +332,12 @@ export class ClusterRoomService implements RoomService {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
+      // Just after Redis came back, owners have not re-taken their leases yet.
+      const settling = this.healthySince + this.options.leaseTtlMs - Date.now();
+      if (settling > 0) {
+        await new Promise((r) => setTimeout(r, settling));
+        continue;
+      }
       const candidates = (await this.state.nodes.list()).filter((n) => n.acceptingRooms);
       const chosen = pickLeastLoaded(candidates) ?? (this.accepting ? this.nodeId : undefined);
       if (!chosen) throw new Error('no node accepts rooms');
@@ -355,6 +368,7 @@ export class ClusterRoomService implements RoomService {
 
   /** Keeps our rooms' leases and rosters alive; a room whose lease another node took moves. */
   private async renewLeases(): Promise<void> {
+    if (!this.state.healthy()) return;
     const hosted = new Set(this.local.roomIds());
     // Rooms that emptied here (a grace period ran out): give their lease and roster back.
     for (const room of this.owned) {
@@ -393,8 +407,17 @@ export class ClusterRoomService implements RoomService {
    * members' sockets are gone and they may resume elsewhere within the grace period.
    */
   private async watchPeers(): Promise<void> {
-    const live = new Set((await this.state.nodes.list()).map((n) => n.id));
-    live.add(this.nodeId);
+    // Without shared state, or just after it returned (before every node heartbeated
+    // again), absence from the registry proves nothing.
+    if (!this.state.healthy() || Date.now() - this.healthySince < this.options.nodeTtlMs) return;
+    const listed = new Set((await this.state.nodes.list()).map((n) => n.id));
+    listed.add(this.nodeId);
+    // A node must be missing twice in a row: one late heartbeat (a busy event loop) is
+    // not a death.
+    const missing = new Set([...this.remote.values()].map((m) => m.owner).concat([...this.edges.values()].map((e) => e.edge)).filter((id) => !listed.has(id)));
+    const dead = new Set([...missing].filter((id) => this.suspects.has(id)));
+    this.suspects = missing;
+    const live = { has: (id: string): boolean => !dead.has(id) };
     for (const [participantId, member] of this.remote) {
       if (live.has(member.owner)) continue;
       this.remote.delete(participantId);

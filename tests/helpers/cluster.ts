@@ -9,7 +9,7 @@ export interface ClusterHandle {
 }
 
 /** Short liveness and lease times, so failover tests finish in seconds. */
-export const FAST_CLUSTER_ENV = { NODE_TTL_MS: '1500', LEASE_TTL_MS: '1500' };
+export const FAST_CLUSTER_ENV = { NODE_TTL_MS: '3000', LEASE_TTL_MS: '3000' };
 
 export async function startCluster(count: number, env: Record<string, string> = {}, options: { spawnRedis?: boolean } = {}): Promise<ClusterHandle> {
   const redis = await startRedis({ spawn: options.spawnRedis ?? false });
