@@ -1,0 +1,24 @@
+// The one place that decides between one node and many: Redis when a URL is configured,
+// in-process memory otherwise. Nothing else asks "am I clustered?".
+import type { Logger } from '../log.js';
+import { MemoryClusterState } from './memoryState.js';
+import { RedisClusterState } from './redisState.js';
+import type { ClusterState } from './types.js';
+
+export interface ClusterStateOptions {
+  /** From REDIS_URL; unset means a single node with in-memory state. */
+  redisUrl?: string;
+  log?: Logger;
+  /** How long start-up waits for Redis to answer (default 5000 ms). */
+  connectTimeoutMs?: number;
+}
+
+export async function createClusterState(opts: ClusterStateOptions): Promise<ClusterState> {
+  if (!opts.redisUrl) return new MemoryClusterState(undefined, { log: opts.log });
+  try {
+    return await RedisClusterState.connect(opts.redisUrl, { log: opts.log, connectTimeoutMs: opts.connectTimeoutMs ?? 5000 });
+  } catch (err) {
+    // Start-up stops here; say which setting to look at.
+    throw new Error(`REDIS_URL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
