@@ -5,7 +5,7 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
-import { startLoadBalancer, type LoadBalancer } from '../helpers/loadBalancer.js';
+import { startLoadBalancer, type LoadBalancer } from '../../scripts/loadBalancer.js';
 import { signedToken } from '../helpers/tokens.js';
 import { TestClient } from '../helpers/wsClient.js';
 import { openCall, remoteStats, waitFor, waitForMedia } from './callPage.js';

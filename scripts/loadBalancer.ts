@@ -1,4 +1,4 @@
-// A plain TCP load balancer for tests: round-robin over backends with no stickiness, so
+// A plain TCP load balancer for demos and tests: round-robin over backends with no stickiness, so
 // any socket (HTTP or WebSocket) may land on any node. A backend that refuses the
 // connection is skipped, as a health-checking balancer would.
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -10,7 +10,7 @@ export interface LoadBalancer {
   close(): Promise<void>;
 }
 
-export async function startLoadBalancer(backends: () => number[]): Promise<LoadBalancer> {
+export async function startLoadBalancer(backends: () => number[], listenPort = 0): Promise<LoadBalancer> {
   let next = 0;
   const open = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -41,7 +41,7 @@ export async function startLoadBalancer(backends: () => number[]): Promise<LoadB
     };
     tryBackend(0);
   });
-  server.listen(0, '127.0.0.1');
+  server.listen(listenPort, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
