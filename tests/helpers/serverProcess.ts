@@ -52,7 +52,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
     exited = true;
   });
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 15 s:\n${logs.join('\n')}`)), 15_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 15 s:\n${logs.join('\n')}`));
+    }, 15_000);
     const onData = (chunk: Buffer): void => {
       for (const line of chunk.toString().split('\n')) {
         if (!line.trim()) continue;
