@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit tests run in parallel; integration and e2e tests start real server
-// processes (and Chromium), so their files run one at a time on these 2-core machines.
+// Four projects: unit tests run in parallel; integration, e2e and deploy tests start real
+// server processes (and Chromium), so their files run one at a time on these 2-core machines.
 export default defineConfig({
   test: {
     projects: [
@@ -24,6 +24,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 90_000,
           hookTimeout: 90_000,
+        },
+      },
+      {
+        // Deployment files: renders and validates the Kubernetes and compose files, lints the
+        // Dockerfile, and runs its build stage and its ENTRYPOINT + CMD outside a container
+        // engine (npm ci in a temporary copy: minutes, hence the long hook timeout).
+        test: {
+          name: 'deploy',
+          include: ['tests/deploy/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
         },
       },
     ],
