@@ -1,14 +1,18 @@
 // The call: the one object the page talks to. It joins a room, keeps the list of other
-// participants and one MediaStream per participant, mutes, leaves, and reconnects when
-// the connection is lost. Peer connections and devices stay behind it.
-import type { JoinResult, LeaveReason, MediaKind, ParticipantInfo } from '../signaling/protocol.js';
+// participants and one MediaStream per participant, mutes, leaves, reconnects when the
+// connection is lost, and measures the call's quality. Peer connections and devices stay
+// behind it.
+import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats } from '../signaling/protocol.js';
 import { Emitter, type Listener } from './emitter.js';
 import { CallError, toCallError } from './errors.js';
 import { LocalMedia, type MediaGetter } from './localMedia.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
+import { DEFAULT_QUALITY_INTERVALS, QualityMonitor, type QualityIntervals } from './qualityMonitor.js';
 import { ReconnectPolicy } from './reconnect.js';
 import { RoomConnection } from './roomConnection.js';
 import { signalingUrl } from './signaling.js';
+import type { QualitySample } from './stats/history.js';
+import type { QualityReport } from './stats/report.js';
 import type { ReceivedStats, TrackAssignment } from './subscriber.js';
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
 import { displayNameProblem, roomNameProblem } from './validation.js';
@@ -21,7 +25,16 @@ export interface RemoteParticipant {
   stream: MediaStream;
 }
 
-export type { PublishedStats };
+export type { PublishedStats, QualityReport, QualitySample };
+
+/** The server's latest measurements of this participant's streams (`media-stats`). */
+export interface ServerStats {
+  /** Server time of the measurement, ms since the epoch. */
+  at: number;
+  streams: ServerStreamStats[];
+}
+
+export type Grants = JoinResult['grants'];
 
 export interface ParticipantStats {
   participantId: string;
@@ -50,6 +63,12 @@ export interface CallEvents {
   notice: { message: string };
   /** A reconnect attempt is scheduled after `delayMs`. */
   reconnecting: { attempt: number; delayMs: number; error: CallError };
+  /** A new round of call-quality figures: the uplink and each remote participant. */
+  quality: QualityReport;
+  /** The server sent its own measurements of this participant's streams. */
+  'server-stats': ServerStats;
+  /** The room's controlled impairment changed (null: off). */
+  impairment: { settings: ImpairmentSettings | null };
 }
 export type CallEventName = keyof CallEvents;
 
@@ -58,6 +77,8 @@ export interface CallOptions {
   signalingUrl?: string;
   reconnectPolicy?: ReconnectPolicy;
   getUserMedia?: MediaGetter;
+  /** How often quality is measured; by default every 2 s, every 1 s with `setDetailedQuality(true)`. */
+  qualityIntervals?: Partial<QualityIntervals>;
 }
 
 export class Call {
@@ -80,12 +101,20 @@ export class Call {
   private localPending: Promise<LocalMedia> | undefined;
   private readonly remotes = new Map<string, ParticipantInfo>();
   private readonly streams = new Map<string, MediaStream>();
+  private readonly monitor: QualityMonitor;
+  private lastServerStats: ServerStats | undefined;
+  private roomImpairment: ImpairmentSettings | null = null;
 
   constructor(options: CallOptions = {}) {
     this.tokenSource = options.tokenSource ?? fetchToken;
     this.url = options.signalingUrl ?? signalingUrl();
     this.policy = options.reconnectPolicy ?? new ReconnectPolicy();
     this.getUserMedia = options.getUserMedia;
+    this.monitor = new QualityMonitor(
+      async () => this.connection?.qualityStats(),
+      (report) => this.events.emit('quality', report),
+      { ...DEFAULT_QUALITY_INTERVALS, ...options.qualityIntervals },
+    );
   }
 
   on<K extends CallEventName>(event: K, listener: Listener<CallEvents[K]>): () => void {
@@ -116,6 +145,26 @@ export class Call {
   /** This page's participant id in the room; a new one after each reconnect. */
   get participantId(): string | undefined {
     return this.joined?.participantId;
+  }
+
+  /** What this page may do in the room; undefined until joined. */
+  get grants(): Grants | undefined {
+    return this.joined?.grants;
+  }
+
+  /** The latest call-quality figures, once measured. */
+  get quality(): QualityReport | undefined {
+    return this.monitor.latest;
+  }
+
+  /** The server's latest measurements of this participant's streams. */
+  get serverStats(): ServerStats | undefined {
+    return this.lastServerStats;
+  }
+
+  /** The room's controlled impairment, as the server last announced it (null: off). */
+  get impairment(): ImpairmentSettings | null {
+    return this.roomImpairment;
   }
 
   get localMedia(): LocalMediaState {
@@ -196,6 +245,26 @@ export class Call {
     return (await this.connection?.publisherStats()) ?? emptyPublishedStats();
   }
 
+  /** The last minute of quality samples: series `uplink` and one per remote participant id. */
+  qualityHistory(): Map<string, QualitySample[]> {
+    return this.monitor.samples();
+  }
+
+  /** Measures quality more often while someone looks at the full figures. */
+  setDetailedQuality(detailed: boolean): void {
+    this.monitor.setDetailed(detailed);
+  }
+
+  /**
+   * Admin only: impairs what the SFU forwards in this room (null turns it off). Rejects
+   * with a `request-failed` CallError whose serverCode says why (FORBIDDEN, ...).
+   */
+  async setImpairment(settings: ImpairmentSettings | null): Promise<void> {
+    const conn = this.connection;
+    if (!conn || this.currentState !== 'joined') throw new CallError('connection-lost');
+    await conn.setImpairment(settings);
+  }
+
   // ---- connecting ----
 
   /** Opens a new connection, joins, brings the participant list up to date and publishes. */
@@ -213,7 +282,19 @@ export class Call {
     conn.on('participant-updated', ({ participant }) => this.upsertParticipant(participant, false));
     conn.on('participant-left', ({ participantId, reason }) => this.removeParticipant(participantId, reason));
     conn.on('tracks', ({ assignment }) => this.applyTracks(assignment));
+    conn.on('media-stats', (stats) => {
+      this.lastServerStats = stats;
+      this.monitor.setServerStreams(stats.streams);
+      this.events.emit('server-stats', stats);
+    });
+    conn.on('impairment', ({ settings }) => {
+      this.roomImpairment = settings;
+      this.events.emit('impairment', { settings });
+    });
     conn.on('lost', ({ error }) => this.onLost(conn, error));
+    // The new connection's counters have nothing to do with the old one's.
+    this.monitor.reset();
+    this.lastServerStats = undefined;
 
     let result: JoinResult;
     try {
@@ -234,6 +315,7 @@ export class Call {
     }
     for (const id of unconfirmed) this.removeParticipant(id, 'disconnected');
     this.setState('joined');
+    this.monitor.start();
     void this.publish(conn, result);
   }
 
@@ -387,6 +469,7 @@ export class Call {
 
   /** Releases devices and received tracks; the participant list is kept for a last look. */
   private release(): void {
+    this.monitor.stop();
     this.local?.stop();
     this.applyTracks(new Map());
   }

@@ -1,10 +1,12 @@
-// The bottom bar: round microphone and camera toggles, and the red leave button.
+// The bottom bar: round microphone and camera toggles, the call-quality panel toggle,
+// and the red leave button.
 import type { MediaKind } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
-import { cameraIcon, cameraOffIcon, leaveIcon, micIcon, micOffIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, leaveIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
 
 export interface ControlBarActions {
   toggle(kind: MediaKind): void;
+  toggleStats(): void;
   leave(): void;
 }
 
@@ -16,13 +18,25 @@ const LABELS: Record<MediaKind, { on: string; off: string; missing: string; icon
 export class ControlBar {
   readonly element: HTMLElement;
   private readonly buttons: Record<MediaKind, HTMLButtonElement>;
+  private readonly stats: HTMLButtonElement;
 
   constructor(actions: ControlBarActions) {
     this.buttons = { audio: this.toggleButton('audio', actions), video: this.toggleButton('video', actions) };
     const leave = el('button', { type: 'button', class: 'round danger', 'data-testid': 'leave', title: 'Leave', 'aria-label': 'Leave' }, icon(leaveIcon));
     leave.addEventListener('click', () => actions.leave());
-    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, leave);
+    this.stats = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-stats' }, icon(statsIcon));
+    this.stats.addEventListener('click', () => actions.toggleStats());
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.stats, leave);
     this.update({ audio: false, video: false }, { audio: false, video: false });
+    this.setStatsOpen(false);
+  }
+
+  setStatsOpen(open: boolean): void {
+    const label = open ? 'Hide stats' : 'Show stats';
+    this.stats.classList.toggle('active', open);
+    this.stats.setAttribute('aria-pressed', String(open));
+    this.stats.setAttribute('aria-label', label);
+    this.stats.title = label;
   }
 
   update(available: Record<MediaKind, boolean>, muted: Record<MediaKind, boolean>): void {

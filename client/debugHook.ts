@@ -1,6 +1,7 @@
-// A read-only window into the current call for end-to-end tests: window.__call. The
-// tests declare its type on their side; the page only defines the property.
-import type { Call, ParticipantStats } from './call.js';
+// A window into the current call for end-to-end tests: window.__call. It reads, and
+// opens the stats panel; nothing else. The tests declare its type on their side; the
+// page only defines the property.
+import type { Call, ParticipantStats, QualityReport } from './call.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
 
 export interface CallDebugHook {
@@ -9,16 +10,30 @@ export interface CallDebugHook {
   remoteParticipants(): string[];
   stats(): Promise<ParticipantStats[]>;
   publisherStats(): Promise<PublishedStats>;
+  /** The latest call-quality figures (uplink, each remote participant, the server's), once measured. */
+  quality(): QualityReport | undefined;
+  openStats(): void;
 }
 
-/** Installs window.__call, reading whichever call `current` returns at the time. */
-export function installDebugHook(current: () => Call | undefined): void {
+export interface DebugHookSource {
+  call(): Call | undefined;
+  openStats(): void;
+}
+
+/** Installs window.__call, reading whichever call the page shows at the time. */
+export function installDebugHook(page: DebugHookSource): void {
+  const current = (): Call | undefined => page.call();
   const hook: CallDebugHook = Object.freeze({
     state: () => current()?.state ?? 'idle',
     participantId: () => current()?.participantId,
     remoteParticipants: () => current()?.participants().map((p) => p.info.id) ?? [],
     stats: async () => (await current()?.stats()) ?? [],
     publisherStats: async () => (await current()?.publisherStats()) ?? emptyPublishedStats(),
+    quality: () => {
+      const report = current()?.quality;
+      return report && structuredClone(report);
+    },
+    openStats: () => page.openStats(),
   });
   Object.defineProperty(window, '__call', { value: hook, writable: false, enumerable: false, configurable: false });
 }

@@ -8,7 +8,7 @@ function start(): void {
   const root = document.getElementById('app');
   if (!root) throw new Error('index.html has no #app element');
   const page = new CallPage(root);
-  installDebugHook(() => page.currentCall);
+  installDebugHook({ call: () => page.currentCall, openStats: () => page.openStats() });
 
   const params = new URLSearchParams(location.search);
   const room = (params.get('room') ?? '').trim();

@@ -1,6 +1,7 @@
 // The publisher connection: sends this page's tracks to the SFU. The client always
 // offers and the SFU answers, so this side never sees an offer (no glare).
 import { iceGatheringComplete } from './ice.js';
+import { readStatsEntries, type StatsEntry } from './stats/entries.js';
 import { isRecord } from './wire.js';
 
 export interface PublishedStats {
@@ -57,6 +58,12 @@ export class Publisher {
       }
     });
     return out;
+  }
+
+  /** The whole stats report as plain entries, for the quality figures. */
+  async statsEntries(): Promise<StatsEntry[] | undefined> {
+    if (this.closed) return undefined;
+    return readStatsEntries((await this.pc.getStats()).values());
   }
 
   close(): void {

@@ -1,11 +1,12 @@
 // One connection to a room: the signaling socket with its join, plus the publisher and
 // subscriber peer connections that live and die with it. A reconnect throws the whole
 // thing away and makes a new one; nothing of it is reused.
-import type { LeaveReason, MediaKind, ParticipantInfo, TrackMapping, JoinResult } from '../signaling/protocol.js';
+import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
 import { rtcConfiguration } from './ice.js';
 import { Publisher, type PublishedStats } from './publisher.js';
+import type { CallStatsSnapshot } from './qualityMonitor.js';
 import { SignalingClient, LOCAL_CLOSE_CODE } from './signaling.js';
 import { Subscriber, type ReceivedStats, type TrackAssignment } from './subscriber.js';
 import { readJoinResult, readPublishResult } from './wire.js';
@@ -15,6 +16,8 @@ export interface RoomConnectionEvents {
   'participant-left': { participantId: string; reason: LeaveReason };
   'participant-updated': { participant: ParticipantInfo };
   tracks: { assignment: TrackAssignment };
+  'media-stats': { at: number; streams: ServerStreamStats[] };
+  impairment: { settings: ImpairmentSettings | null };
   /** The connection broke (socket closed by the server or the network, media failed). Emitted once. */
   lost: { error: CallError };
 }
@@ -44,6 +47,8 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     this.signaling.on('participant-left', (e) => this.emit('participant-left', e));
     this.signaling.on('participant-updated', (e) => this.emit('participant-updated', e));
     this.signaling.on('offer', ({ sdp, tracks }) => this.onOffer(sdp, tracks));
+    this.signaling.on('media-stats', (e) => this.emit('media-stats', e));
+    this.signaling.on('impairment', (e) => this.emit('impairment', e));
     this.signaling.on('close', ({ code, reason, local }) => {
       if (!local && !this.leaving) this.lose(errorForClose(code, reason, true));
     });
@@ -110,6 +115,20 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
 
   async publisherStats(): Promise<PublishedStats | undefined> {
     return this.publisher?.stats();
+  }
+
+  /** Both peer connections' full stats reports, for the quality figures. */
+  async qualityStats(): Promise<CallStatsSnapshot> {
+    const [publisher, subscriber] = await Promise.all([this.publisher?.statsEntries(), this.subscriber?.statsEntries()]);
+    return { publisher, subscriber: subscriber?.entries, owners: subscriber?.owners ?? { byMid: new Map() } };
+  }
+
+  /** Admin only: impairs what the SFU forwards in this room; null turns it off. */
+  async setImpairment(settings: ImpairmentSettings | null): Promise<void> {
+    this.requireJoined();
+    await this.signaling.request(
+      settings ? { type: 'set-impairment', ...settings } : { type: 'set-impairment', off: true, lossPercent: 0, delayMs: 0, jitterMs: 0, kind: 'all' },
+    );
   }
 
   /** Closes the socket and both peer connections; no event is emitted afterwards. Idempotent. */

@@ -1,11 +1,11 @@
 // The signaling socket: numbered requests that resolve on their response, server events,
 // and one `close` event with the code and reason. Frames are read defensively: the
 // server is trusted, but garbage must not crash the page.
-import type { LeaveReason, ParticipantInfo, TrackMapping } from '../signaling/protocol.js';
+import type { ImpairmentSettings, LeaveReason, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 import type { ClientMessage } from '../signaling/schema.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
-import { isRecord, readParticipant, readTrackMapping } from './wire.js';
+import { isRecord, readImpairment, readMediaStats, readParticipant, readTrackMapping } from './wire.js';
 
 /** A client message without its id: the client numbers requests itself. */
 export type SignalingRequest = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, 'id'> : never) : never;
@@ -15,6 +15,8 @@ export interface SignalingEvents {
   'participant-left': { participantId: string; reason: LeaveReason };
   'participant-updated': { participant: ParticipantInfo };
   offer: { sdp: string; tracks: TrackMapping[] };
+  'media-stats': { at: number; streams: ServerStreamStats[] };
+  impairment: { settings: ImpairmentSettings | null };
   /** The socket is gone; `local` when this side closed it. Emitted exactly once. */
   close: { code: number; reason: string; local: boolean };
 }
@@ -162,6 +164,18 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         } else {
           console.warn('signaling: ignored a malformed offer');
         }
+        return;
+      }
+      case 'media-stats': {
+        const stats = readMediaStats(msg);
+        if (stats) this.emit('media-stats', stats);
+        else console.warn('signaling: ignored a malformed media-stats');
+        return;
+      }
+      case 'impairment': {
+        const settings = readImpairment(msg.settings);
+        if (settings !== undefined) this.emit('impairment', { settings });
+        else console.warn('signaling: ignored a malformed impairment');
         return;
       }
       default:

@@ -3,6 +3,8 @@
 // track list says which participant and kind each transceiver (by mid) carries.
 import type { TrackMapping } from '../signaling/protocol.js';
 import { iceGatheringComplete } from './ice.js';
+import { readStatsEntries, type StatsEntry } from './stats/entries.js';
+import type { StreamOwners } from './stats/report.js';
 import { isRecord } from './wire.js';
 
 /** Sends the answer for the latest offer to the SFU. */
@@ -74,6 +76,20 @@ export class Subscriber {
       out.set(participantId, entry);
     });
     return out;
+  }
+
+  /** The whole stats report as plain entries, with who sends what arrives on each mid and track. */
+  async statsEntries(): Promise<{ entries: StatsEntry[]; owners: StreamOwners } | undefined> {
+    if (this.closed) return undefined;
+    const entries = readStatsEntries((await this.pc.getStats()).values());
+    // Read after the report: a renegotiation meanwhile has remapped mids for the newer streams.
+    const byMid = new Map([...this.mapping].map(([mid, t]) => [mid, t.participantId]));
+    const byTrackId = new Map<string, string>();
+    for (const [mid, { participantId, track }] of this.received) {
+      byMid.set(mid, participantId);
+      byTrackId.set(track.id, participantId);
+    }
+    return { entries, owners: { byMid, byTrackId } };
   }
 
   close(): void {

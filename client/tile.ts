@@ -1,7 +1,9 @@
 // One participant's tile: video (which also plays their audio), name label, muted
-// markers, and an avatar when there is no picture to show.
+// markers, the connection quality badge, and an avatar when there is no picture to show.
 import { el, icon } from './dom.js';
 import { micOffIcon } from './icons.js';
+import { QualityBadge } from './qualityBadge.js';
+import type { LinkQuality } from './stats/report.js';
 
 export interface TileOptions {
   name: string;
@@ -18,10 +20,14 @@ export class Tile {
   private readonly label: HTMLSpanElement;
   private readonly avatar: HTMLDivElement;
   private readonly micMarker: HTMLSpanElement;
+  private readonly badge = new QualityBadge();
+  private name: string;
+  private quality: LinkQuality | undefined;
   private stream: MediaStream | undefined;
   private muted = { audio: false, video: false };
 
   constructor(private readonly options: TileOptions) {
+    this.name = options.name;
     this.video = el('video', { class: options.local ? 'mirrored' : undefined });
     this.video.autoplay = true;
     this.video.playsInline = true;
@@ -40,14 +46,23 @@ export class Tile {
       },
       this.video,
       this.avatar,
+      this.badge.element,
       el('div', { class: 'caption' }, this.micMarker, this.label),
     );
     this.render();
   }
 
   setName(name: string): void {
+    this.name = name;
     if (!this.options.local) this.label.textContent = name;
     this.avatar.textContent = initials(name);
+    this.setQuality(this.quality);
+  }
+
+  /** The local tile shows the uplink's quality, a remote tile what arrives from that participant. */
+  setQuality(quality: LinkQuality | undefined): void {
+    this.quality = quality;
+    this.badge.update(quality, this.options.local ? 'from you to the server (uplink)' : `from ${this.name}`);
   }
 
   setMuted(muted: { audio: boolean; video: boolean }): void {

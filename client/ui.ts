@@ -1,12 +1,18 @@
-// The page: the join form, the joining screen and the call screen, driven by the events
-// of one Call at a time. The page never touches peer connections or devices itself.
+// The page: the join form, the joining screen and the call screen (with its call-quality
+// panel), driven by the events of one Call at a time. The page never touches peer
+// connections or devices itself.
+import type { ImpairmentSettings } from '../signaling/protocol.js';
 import { Call, type CallState } from './call.js';
 import { ControlBar } from './controlBar.js';
 import { el, icon } from './dom.js';
-import type { CallError } from './errors.js';
-import { linkIcon, speakerIcon } from './icons.js';
+import { downloadText } from './download.js';
+import { CallError } from './errors.js';
+import { linkIcon, speakerIcon, warningIcon } from './icons.js';
+import { describeImpairment } from './impairmentForm.js';
 import { JoinForm } from './joinForm.js';
 import { NoticeBar } from './noticeBar.js';
+import { qualityToCsv, qualityToJson } from './stats/export.js';
+import { StatsPanel, type ExportFormat } from './statsPanel.js';
 import { Toasts } from './toasts.js';
 import { VideoGrid } from './videoGrid.js';
 
@@ -22,6 +28,8 @@ export class CallPage {
   private readonly form: JoinForm;
   private readonly grid: VideoGrid;
   private readonly controls: ControlBar;
+  private readonly stats: StatsPanel;
+  private readonly impairmentChip = el('span', { class: 'impairment-chip', 'data-testid': 'impairment-chip', role: 'status' });
   private readonly joiningText = el('p', { class: 'joining-text' });
   private readonly joiningScreen: HTMLElement;
   private readonly callScreen: HTMLElement;
@@ -41,8 +49,15 @@ export class CallPage {
         const call = this.call;
         if (call) void call.setMuted(kind, !call.localMedia.muted[kind]);
       },
+      toggleStats: () => this.setStatsOpen(!this.stats.open),
       leave: () => void this.call?.leave(),
     });
+    this.stats = new StatsPanel({
+      close: () => this.setStatsOpen(false),
+      export: (format) => this.exportQuality(format),
+      setImpairment: (settings) => this.setImpairment(settings),
+    });
+    this.impairmentChip.hidden = true;
     this.audioUnlock = el('button', { type: 'button', class: 'audio-unlock', 'data-testid': 'enable-audio' }, icon(speakerIcon), 'Click to enable audio');
     this.audioUnlock.hidden = true;
     this.audioUnlock.addEventListener('click', () => {
@@ -65,8 +80,8 @@ export class CallPage {
     this.callScreen = el(
       'section',
       { class: 'screen call-screen' },
-      el('header', { class: 'call-header' }, el('div', { class: 'title' }, this.roomTitle, this.count), copyLink),
-      el('main', { class: 'stage' }, this.grid.element),
+      el('header', { class: 'call-header' }, el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip), copyLink),
+      el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element),
       this.controls.element,
     );
     this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.audioUnlock, this.toasts.element);
@@ -77,6 +92,11 @@ export class CallPage {
   /** The call this page is showing, if any (also for the debug hook). */
   get currentCall(): Call | undefined {
     return this.call;
+  }
+
+  /** Opens the call-quality panel (also for the debug hook). */
+  openStats(): void {
+    this.setStatsOpen(true);
   }
 
   /** Shows the form, prefilled; the room usually comes from the URL. */
@@ -129,6 +149,17 @@ export class CallPage {
       }),
     );
     on.push(call.on('notice', ({ message }) => this.notice.show(message, 'info')));
+    on.push(
+      call.on('quality', (report) => {
+        this.grid.setQuality(report);
+        this.renderStats();
+      }),
+    );
+    on.push(call.on('server-stats', () => this.renderStats()));
+    on.push(call.on('impairment', ({ settings }) => this.showImpairment(call, settings)));
+    for (const event of ['participant-joined', 'participant-left', 'participant-updated'] as const) {
+      on.push(call.on(event, () => this.renderStats()));
+    }
   }
 
   private detach(): void {
@@ -136,6 +167,9 @@ export class CallPage {
     this.unsubscribe = [];
     this.grid.clear();
     this.audioUnlock.hidden = true;
+    this.setStatsOpen(false);
+    this.stats.clear();
+    this.impairmentChip.hidden = true;
   }
 
   private onState(call: Call, state: CallState, previous: CallState, error: CallError | undefined): void {
@@ -155,6 +189,8 @@ export class CallPage {
         this.grid.setLocal(call.name, local.stream, local.muted);
         this.controls.update(local.available, local.muted);
         this.updateCount();
+        this.stats.setAdmin(call.grants?.admin ?? false);
+        this.showImpairment(call, call.impairment);
         this.show('call');
         return;
       }
@@ -178,6 +214,55 @@ export class CallPage {
         this.showForm(call.room);
         return;
     }
+  }
+
+  private setStatsOpen(open: boolean): void {
+    this.stats.setOpen(open);
+    this.controls.setStatsOpen(open);
+    this.call?.setDetailedQuality(open);
+    this.renderStats();
+  }
+
+  private renderStats(): void {
+    const call = this.call;
+    if (!call || !this.stats.open) return;
+    this.stats.render({
+      report: call.quality,
+      samples: call.qualityHistory(),
+      selfId: call.participantId,
+      participants: call.participants().map(({ info }) => ({ id: info.id, name: info.name })),
+      server: call.serverStats?.streams ?? [],
+    });
+  }
+
+  private showImpairment(call: Call, settings: ImpairmentSettings | null): void {
+    const nameOf = (id: string): string => (id === call.participantId ? 'you' : (call.participants().find((p) => p.info.id === id)?.info.name ?? 'someone'));
+    const description = settings ? describeImpairment(settings, nameOf) : undefined;
+    this.impairmentChip.hidden = !description;
+    this.impairmentChip.replaceChildren(icon(warningIcon), `Impairment: ${description ?? 'off'}`);
+    this.impairmentChip.title = 'An admin made the server drop or delay media in this room on purpose.';
+    this.stats.setImpairment(description);
+  }
+
+  private async setImpairment(settings: ImpairmentSettings | null): Promise<void> {
+    const call = this.call;
+    if (!call) throw new Error('Not in a call.');
+    try {
+      await call.setImpairment(settings);
+    } catch (err) {
+      if (err instanceof CallError && err.code === 'request-failed') throw new Error(`The server refused: ${String(err.details.cause ?? err.details.serverCode)}`);
+      throw err;
+    }
+  }
+
+  private exportQuality(format: ExportFormat): void {
+    const call = this.call;
+    if (!call) return;
+    const input = { room: call.room, exportedAt: Date.now(), names: this.stats.names(), series: call.qualityHistory() };
+    const stamp = new Date(input.exportedAt).toISOString().replace(/[:.]/g, '-');
+    const fileName = `call-quality-${call.room}-${stamp}.${format}`;
+    if (format === 'json') downloadText(fileName, 'application/json', qualityToJson(input));
+    else downloadText(fileName, 'text/csv', qualityToCsv(input));
   }
 
   private show(screen: Screen): void {

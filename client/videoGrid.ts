@@ -2,6 +2,7 @@
 // columns as makes the 16:9 tiles largest for the space there is (rows wrap, centred).
 import type { ParticipantInfo } from '../signaling/protocol.js';
 import { el } from './dom.js';
+import type { QualityReport } from './stats/report.js';
 import { Tile } from './tile.js';
 
 const GAP_PX = 12;
@@ -71,6 +72,12 @@ export class VideoGrid {
     tile.remove();
     this.remotes.delete(participantId);
     this.layout();
+  }
+
+  /** Puts each link's verdict on its tile: the uplink on the local one. */
+  setQuality(report: QualityReport): void {
+    this.local?.setQuality(report.uplink);
+    for (const [id, tile] of this.remotes) tile.setQuality(report.remotes.find((r) => r.participantId === id));
   }
 
   enableAudio(): void {

@@ -31,3 +31,4 @@ await Promise.all([
 ]);
 cpSync('client/index.html', 'dist/client/index.html');
 cpSync('client/style.css', 'dist/client/style.css');
+cpSync('client/uplot.css', 'dist/client/uplot.css');

@@ -1,6 +1,7 @@
 // Helpers for driving the call page in Chromium and reading what it receives.
 import { createSocket } from 'node:dgram';
 import type { Browser, Page } from 'playwright-core';
+import type { QualityReport } from '../../client/stats/report.js';
 
 export interface RemoteMediaStats {
   participantId: string;
@@ -16,13 +17,25 @@ declare global {
       remoteParticipants(): string[];
       stats(): Promise<RemoteMediaStats[]>;
       publisherStats(): Promise<{ videoPliCount: number; videoFramesEncoded: number; audioBytesSent: number }>;
+      /** The latest call-quality figures: uplink, each remote participant, the server's; undefined before the first. */
+      quality(): QualityReport | undefined;
+      /** Opens the stats panel. */
+      openStats(): void;
     };
   }
 }
 
-/** Opens a deep link in a fresh browser context and waits until the page has joined. */
-export async function openCall(browser: Browser, baseUrl: string, room: string, name: string): Promise<Page> {
+/**
+ * Opens a deep link in a fresh browser context and waits until the page has joined.
+ * `token` replaces the development token endpoint (a token with other grants).
+ */
+export async function openCall(browser: Browser, baseUrl: string, room: string, name: string, token?: string): Promise<Page> {
   const context = await browser.newContext();
+  if (token) {
+    await context.route('**/api/token', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ token, identity: name, expiresIn: 600 }) }),
+    );
+  }
   const page = await context.newPage();
   page.on('pageerror', (err) => process.stderr.write(`[page ${name}] ${err.message}\n`));
   await page.goto(`${baseUrl}/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}`);

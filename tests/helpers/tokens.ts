@@ -7,7 +7,7 @@ export interface TokenInput {
   room: string;
   name?: string;
   identity?: string;
-  grants?: { publish: boolean; subscribe: boolean };
+  grants?: { publish: boolean; subscribe: boolean; admin?: boolean };
   /** Seconds since the epoch; ten minutes from now unless given. */
   exp?: number;
   secret?: string;

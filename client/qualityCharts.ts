@@ -1,0 +1,118 @@
+// The stats panel's charts: round-trip time, jitter and loss over the last minute, one
+// line per link (the uplink and each remote participant), drawn with uPlot.
+import uPlot from 'uplot';
+import { el } from './dom.js';
+import { HISTORY_WINDOW_MS, type QualitySample } from './stats/history.js';
+
+interface ChartSpec {
+  title: string;
+  unit: string;
+  read: (sample: QualitySample) => number | undefined;
+  /** The y axis reaches at least this far, so a quiet line is not drawn as a wild one. */
+  minMax: number;
+}
+
+const CHARTS: ChartSpec[] = [
+  { title: 'Latency (round trip)', unit: 'ms', read: (s) => s.rttMs, minMax: 50 },
+  { title: 'Jitter', unit: 'ms', read: (s) => s.jitterMs, minMax: 10 },
+  { title: 'Packet loss', unit: '%', read: (s) => s.lossPercent, minMax: 5 },
+];
+
+/** Line colours in the order links first appear; the uplink is always first. */
+const COLOURS = ['#4f8cff', '#3ecf8e', '#f0b429', '#c678dd', '#56b6c2', '#ff8a65', '#a3be8c', '#e06c75'];
+const AXIS = { stroke: '#9aa1b2', font: '11px system-ui, sans-serif', grid: { stroke: '#2e3340', width: 1 }, ticks: { stroke: '#2e3340', width: 1, size: 4 } };
+const CHART_HEIGHT = 96;
+
+export class QualityCharts {
+  readonly element: HTMLElement;
+  private readonly legend = el('ul', { class: 'chart-legend' });
+  private readonly slots: { spec: ChartSpec; target: HTMLElement; chart: uPlot | undefined }[];
+  private readonly colours = new Map<string, string>();
+  private keys: string[] = [];
+  private width = 0;
+
+  constructor() {
+    this.slots = CHARTS.map((spec) => ({ spec, target: el('div', { class: 'chart-canvas' }), chart: undefined }));
+    this.element = el(
+      'div',
+      { class: 'quality-charts' },
+      this.legend,
+      ...this.slots.map(({ spec, target }) =>
+        el('figure', { class: 'chart', 'data-chart': spec.title }, el('figcaption', {}, spec.title, el('span', { class: 'figure-unit' }, spec.unit)), target),
+      ),
+    );
+  }
+
+  /** Redraws from the last minute of samples; `names` labels each series. */
+  update(samples: ReadonlyMap<string, readonly QualitySample[]>, names: (key: string) => string, now: number): void {
+    const keys = [...samples.keys()];
+    for (const key of keys) if (!this.colours.has(key)) this.colours.set(key, COLOURS[this.colours.size % COLOURS.length] ?? '#ffffff');
+    this.legend.replaceChildren(
+      ...keys.map((key) => el('li', {}, swatch(this.colour(key)), names(key))),
+    );
+    const times = [...new Set([...samples.values()].flatMap((list) => list.map((s) => s.at)))].sort((a, b) => a - b);
+    const x = times.map((t) => (t - now) / 1000);
+    const seriesChanged = keys.join('\n') !== this.keys.join('\n');
+    this.keys = keys;
+    for (const slot of this.slots) {
+      const data: uPlot.AlignedData = [
+        x,
+        ...keys.map((key) => {
+          const byTime = new Map((samples.get(key) ?? []).map((s) => [s.at, slot.spec.read(s)]));
+          return times.map((t) => byTime.get(t) ?? null);
+        }),
+      ];
+      if (seriesChanged || !slot.chart) {
+        slot.chart?.destroy();
+        slot.chart = this.width > 0 ? new uPlot(this.options(slot.spec, keys, names), data, slot.target) : undefined;
+      } else {
+        slot.chart.setData(data);
+      }
+    }
+  }
+
+  /** Fits the charts to `width` CSS pixels (the panel's content width). */
+  resize(width: number): void {
+    const rounded = Math.floor(width);
+    if (rounded <= 0 || rounded === this.width) return;
+    this.width = rounded;
+    for (const slot of this.slots) slot.chart?.setSize({ width: rounded, height: CHART_HEIGHT });
+  }
+
+  destroy(): void {
+    for (const slot of this.slots) {
+      slot.chart?.destroy();
+      slot.chart = undefined;
+    }
+    this.keys = [];
+  }
+
+  private colour(key: string): string {
+    return this.colours.get(key) ?? '#ffffff';
+  }
+
+  private options(spec: ChartSpec, keys: string[], names: (key: string) => string): uPlot.Options {
+    return {
+      width: this.width,
+      height: CHART_HEIGHT,
+      legend: { show: false },
+      cursor: { show: false },
+      padding: [8, 14, 0, 0],
+      scales: {
+        x: { time: false, range: [-HISTORY_WINDOW_MS / 1000, 0] },
+        y: { range: (_u, _min, max) => [0, Math.max(spec.minMax, Math.ceil((max ?? 0) * 1.2))] },
+      },
+      axes: [
+        { ...AXIS, size: 24, values: (_u, splits) => splits.map((v) => (v === 0 ? 'now' : `${v}s`)) },
+        { ...AXIS, size: 36 },
+      ],
+      series: [{}, ...keys.map((key) => ({ label: names(key), stroke: this.colour(key), width: 1.5, spanGaps: false, points: { show: false } }))],
+    };
+  }
+}
+
+function swatch(colour: string): HTMLElement {
+  const span = el('span', { class: 'swatch', 'aria-hidden': 'true' });
+  span.style.background = colour;
+  return span;
+}

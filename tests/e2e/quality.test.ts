@@ -1,0 +1,125 @@
+// End to end: the call quality people see. Real Chromium pages in a call through the
+// real server (with controlled impairment allowed), read through the page's debug hook
+// and its DOM.
+import { readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/browser.js';
+import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import { signedToken } from '../helpers/tokens.js';
+import { openCall, waitFor, waitForMedia } from './callPage.js';
+
+let server: ServerHandle;
+let browser: Browser;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ SFU_IMPAIRMENT: 'true' });
+  browser = await launchChromium();
+});
+
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((p) => p.context().close()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function join(room: string, name: string, token?: string): Promise<Page> {
+  const page = await openCall(browser, server.url, room, name, token);
+  pages.push(page);
+  return page;
+}
+
+/** Joins two pages and waits until each decodes the other's video; returns their ids. */
+async function twoInACall(room: string, first: Page | string, second: string): Promise<{ a: Page; b: Page; aId: string; bId: string }> {
+  const a = typeof first === 'string' ? await join(room, first) : first;
+  const b = await join(room, second);
+  const [aId, bId] = (await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())))) as [string, string];
+  await waitForMedia(a, [bId], { timeoutMs: 15_000 });
+  await waitForMedia(b, [aId], { timeoutMs: 15_000 });
+  return { a, b, aId, bId };
+}
+
+describe('call quality a person can see', () => {
+  it('each tile carries a quality badge, and the stats panel shows every link as the browser measures it', async () => {
+    const { a, aId, bId } = await twoInACall('quality', 'Alice', 'Bob');
+
+    // Rates need two readings; the Call makes one every 2 s while the panel is closed.
+    await waitFor(
+      async () => {
+        const q = await a.evaluate(() => window.__call.quality());
+        const bob = q?.remotes.find((r) => r.participantId === bId);
+        return (q?.uplink?.video?.bitrateKbps ?? 0) > 0 && (bob?.video?.bitrateKbps ?? 0) > 0 && bob?.lossPercent !== undefined && bob.rttMs !== undefined;
+      },
+      10_000,
+      'bitrates, loss and round trip for the uplink and for Bob',
+    );
+    const quality = await a.evaluate(() => window.__call.quality());
+    const bob = quality?.remotes.find((r) => r.participantId === bId);
+    expect(bob?.transport).toMatchObject({ protocol: 'udp', localCandidateType: 'host', remoteCandidateType: 'host', relayed: false });
+    expect(bob?.audio?.codec).toMatch(/opus/i);
+    expect(['good', 'fair', 'poor']).toContain(bob?.quality);
+    expect(quality?.uplink?.video?.codec).toMatch(/video\//);
+
+    const badges = a.locator('[data-testid="quality-badge"]:visible');
+    await expect.poll(() => badges.count(), { timeout: 5_000 }).toBe(2);
+    for (const value of await badges.evaluateAll((els) => els.map((e) => e.getAttribute('data-quality')))) expect(['good', 'fair', 'poor']).toContain(value);
+
+    await a.getByRole('button', { name: /show stats/i }).click();
+    const panel = a.getByTestId('stats-panel');
+    expect(await panel.isVisible()).toBe(true);
+    const uplink = panel.locator('[data-testid="stats-participant"][data-link="uplink"]');
+    expect(await uplink.getAttribute('data-participant-id')).toBe(aId);
+    const bobSection = panel.locator(`[data-testid="stats-participant"][data-participant-id="${bId}"]`);
+    const figure = async (section: typeof bobSection, selector: string): Promise<number> => Number.parseFloat((await section.locator(selector).first().textContent()) ?? '');
+    await expect.poll(() => figure(bobSection, '[data-metric="bitrate"][data-kind="video"][data-source="browser"]'), { timeout: 5_000 }).toBeGreaterThan(0);
+    expect(await figure(bobSection, '[data-metric="loss"][data-kind="audio"][data-source="browser"]')).toBeGreaterThanOrEqual(0);
+    expect(await figure(bobSection, '.stats-summary [data-metric="rtt"]')).toBeGreaterThanOrEqual(0);
+    expect(await bobSection.locator('[data-info="protocol"]').textContent()).toBe('UDP');
+    expect(await figure(uplink, '[data-metric="bitrate"][data-kind="video"]')).toBeGreaterThan(0);
+
+    const [json] = await Promise.all([a.waitForEvent('download'), a.getByTestId('export-json').click()]);
+    const exported = JSON.parse(await readFile(await json.path(), 'utf8')) as { room: string; series: { key: string; name: string; samples: unknown[] }[] };
+    expect(exported.room).toBe('quality');
+    expect(exported.series.map((s) => [s.key, s.name])).toEqual(expect.arrayContaining([['uplink', 'You (uplink)'], [bId, 'Bob']]));
+    expect(exported.series.every((s) => s.samples.length > 0)).toBe(true);
+    const [csv] = await Promise.all([a.waitForEvent('download'), a.getByTestId('export-csv').click()]);
+    const lines = (await readFile(await csv.path(), 'utf8')).trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^time,series,name,quality,/);
+    expect(lines.some((line) => line.includes(`,${bId},Bob,`))).toBe(true);
+  });
+
+  it("an admin's impairment shows as a chip to everyone and as loss in the impaired browser's figures; Off clears it", async () => {
+    const room = 'impaired';
+    const adminToken = signedToken({ room, name: 'Ada', identity: 'ada', grants: { publish: true, subscribe: true, admin: true } });
+    const ada = await join(room, 'Ada', adminToken);
+    const { b: bob, aId: adaId, bId: bobId } = await twoInACall(room, ada, 'Bob');
+
+    await bob.evaluate(() => window.__call.openStats());
+    expect(await bob.getByTestId('impairment-section').isVisible()).toBe(false);
+    await ada.evaluate(() => window.__call.openStats());
+    await ada.getByTestId('impairment-loss').fill('30');
+    await ada.getByTestId('impairment-kind').selectOption('video');
+    await ada.getByTestId('impairment-target').selectOption(bobId);
+    await ada.getByTestId('impairment-apply').click();
+
+    for (const page of [ada, bob]) {
+      await expect.poll(() => page.getByTestId('impairment-chip').textContent(), { timeout: 5_000 }).toMatch(/Impairment: 30% loss on video to (Bob|you)/);
+    }
+    // A third of Ada's video packets never reach Bob: his browser counts them lost.
+    await waitFor(
+      async () => {
+        const q = await bob.evaluate(() => window.__call.quality());
+        return (q?.remotes.find((r) => r.participantId === adaId)?.video?.lossPercent ?? 0) > 0;
+      },
+      15_000,
+      "Bob's browser measures loss on Ada's video",
+    );
+
+    await ada.getByTestId('impairment-off').click();
+    for (const page of [ada, bob]) await expect.poll(() => page.getByTestId('impairment-chip').isVisible(), { timeout: 5_000 }).toBe(false);
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerStreamStats } from '../../signaling/protocol.js';
+import { classifyQuality, GOOD_QUALITY, POOR_QUALITY, worst } from '../../client/stats/quality.js';
+import { buildQualityReport, connectionFigures, serverFigures } from '../../client/stats/report.js';
+import { publisherFirst, publisherSecond, REMOTE_PARTICIPANT, SUBSCRIBER_MIDS, subscriberFirst, subscriberSecond } from './fixtures/chromeStats.js';
+import { edit, entry } from './fixtures/edit.js';
+
+describe('the quality badge', () => {
+  it('is good when loss, round trip and jitter are all below the good thresholds', () => {
+    expect(classifyQuality({ lossPercent: 0, rttMs: 20, jitterMs: 3 })).toBe('good');
+    expect(classifyQuality({ lossPercent: 1.99, rttMs: 149, jitterMs: 29.9 })).toBe('good');
+  });
+
+  it('is fair as soon as one figure reaches a good threshold, and poor once one reaches a poor threshold', () => {
+    expect(classifyQuality({ lossPercent: GOOD_QUALITY.lossPercent, rttMs: 20, jitterMs: 3 })).toBe('fair');
+    expect(classifyQuality({ lossPercent: 0, rttMs: GOOD_QUALITY.rttMs, jitterMs: 3 })).toBe('fair');
+    expect(classifyQuality({ lossPercent: 0, rttMs: 20, jitterMs: GOOD_QUALITY.jitterMs })).toBe('fair');
+    expect(classifyQuality({ lossPercent: POOR_QUALITY.lossPercent, rttMs: 20, jitterMs: 3 })).toBe('poor');
+    expect(classifyQuality({ lossPercent: 0, rttMs: POOR_QUALITY.rttMs, jitterMs: 3 })).toBe('poor');
+    expect(classifyQuality({ lossPercent: 0, rttMs: 20, jitterMs: POOR_QUALITY.jitterMs })).toBe('poor');
+  });
+
+  it('judges only what was measured, and is unknown when nothing was', () => {
+    expect(classifyQuality({ rttMs: 30 })).toBe('good');
+    expect(classifyQuality({ jitterMs: 80 })).toBe('poor');
+    expect(classifyQuality({})).toBe('unknown');
+  });
+
+  it('documents thresholds where good is stricter than poor', () => {
+    for (const key of ['lossPercent', 'rttMs', 'jitterMs'] as const) expect(GOOD_QUALITY[key]).toBeLessThan(POOR_QUALITY[key]);
+    expect(worst(undefined, 3, 1)).toBe(3);
+    expect(worst(undefined)).toBeUndefined();
+  });
+});
+
+const server: ServerStreamStats[] = [
+  { direction: 'inbound', participantId: 'me', kind: 'audio', packets: 400, lossPercent: 0, jitterMs: 1.2, rttMs: null, impairmentDropped: 0 },
+  { direction: 'inbound', participantId: 'me', kind: 'video', packets: 260, lossPercent: 0.5, jitterMs: 4, rttMs: null, impairmentDropped: 0 },
+  { direction: 'outbound', participantId: REMOTE_PARTICIPANT, kind: 'video', packets: 240, lossPercent: 10, jitterMs: 6, rttMs: 2, impairmentDropped: 24 },
+  { direction: 'outbound', participantId: 'someone-else', kind: 'audio', packets: 10, lossPercent: null, jitterMs: null, rttMs: null, impairmentDropped: 0 },
+];
+
+describe('the call report: uplink and one entry per remote participant', () => {
+  const report = buildQualityReport({
+    at: 1_700_000_000_000,
+    publisher: connectionFigures(publisherFirst, publisherSecond),
+    subscriber: connectionFigures(subscriberFirst, subscriberSecond),
+    owners: { byMid: SUBSCRIBER_MIDS },
+    server,
+  });
+
+  it("groups the subscriber's inbound streams by the participant their mid belongs to", () => {
+    expect(report.remotes.map((r) => r.participantId)).toEqual([REMOTE_PARTICIPANT]);
+    const remote = report.remotes[0];
+    expect(remote?.audio?.kind).toBe('audio');
+    expect(remote?.video?.kind).toBe('video');
+    expect(remote).toMatchObject({ quality: 'good', lossPercent: 0, rttMs: 1, transport: { protocol: 'udp', relayed: false } });
+  });
+
+  it('judges jitter by the audio stream: video jitter on a perfect loopback path is already 37 ms', () => {
+    const remote = report.remotes[0];
+    expect(remote?.video?.jitterMs).toBeCloseTo(37, 6);
+    expect(remote?.jitterMs).toBeCloseTo(1, 6);
+    const videoOnly = subscriberSecond.filter((e) => e.id !== 'IT01A3101013992');
+    const withoutAudio = buildQualityReport({ at: 0, subscriber: connectionFigures(subscriberFirst, videoOnly), owners: { byMid: SUBSCRIBER_MIDS }, server: [] });
+    expect(withoutAudio.remotes[0]).toMatchObject({ jitterMs: 37, quality: 'fair' });
+  });
+
+  it('summarises the uplink from the outbound streams and the publisher transport', () => {
+    expect(report.uplink?.video?.direction).toBe('outbound');
+    const pair = entry(publisherSecond, 'CPWR6VRNPs_W2zmFMXY');
+    expect(report.uplink).toMatchObject({ quality: 'good', lossPercent: 0, rttMs: (pair.currentRoundTripTime as number) * 1000 });
+    expect(report.uplink?.jitterMs).toBe(report.uplink?.audio?.jitterMs);
+    expect(report.server).toEqual(server);
+  });
+
+  it('judges a remote participant by the worse of its two streams', () => {
+    const lossy = edit(subscriberSecond, 'IT01V3228574979', { packetsLost: 3 });
+    const remote = buildQualityReport({ at: 0, subscriber: connectionFigures(subscriberFirst, lossy), owners: { byMid: SUBSCRIBER_MIDS }, server: [] }).remotes[0];
+    expect(remote?.lossPercent).toBeCloseTo((3 / (3 + 19)) * 100, 6);
+    expect(remote?.quality).toBe('poor');
+  });
+
+  it("judges the uplink by the receiver's fractionLost when it has one", () => {
+    const lossy = edit(publisherSecond, 'RIA568567679', { fractionLost: 0.05 });
+    const uplink = buildQualityReport({ at: 0, publisher: connectionFigures(publisherFirst, lossy), owners: { byMid: new Map() }, server: [] }).uplink;
+    expect(uplink?.lossPercent).toBeCloseTo(5, 6);
+    expect(uplink?.quality).toBe('fair');
+  });
+
+  it('finds the owner by track id when the stream has no mid, and drops streams nobody owns', () => {
+    const noMid = edit(subscriberSecond, 'IT01A3101013992', { mid: undefined });
+    const figures = connectionFigures(subscriberFirst, noMid);
+    const byTrack = buildQualityReport({ at: 0, subscriber: figures, owners: { byMid: SUBSCRIBER_MIDS, byTrackId: new Map([['hResWZN8', 'p2']]) }, server: [] });
+    expect(byTrack.remotes.map((r) => [r.participantId, r.audio?.kind, r.video?.kind])).toEqual([
+      ['p2', 'audio', undefined],
+      [REMOTE_PARTICIPANT, undefined, 'video'],
+    ]);
+    const unowned = buildQualityReport({ at: 0, subscriber: figures, owners: { byMid: new Map() }, server: [] });
+    expect(unowned.remotes).toEqual([]);
+  });
+
+  it('has no uplink while nothing is sent', () => {
+    const nothingSent = publisherSecond.filter((e) => e.type !== 'outbound-rtp');
+    expect(buildQualityReport({ at: 0, publisher: connectionFigures(undefined, nothingSent), owners: { byMid: new Map() }, server: [] }).uplink).toBeUndefined();
+  });
+});
+
+describe("what the server sees, beside the browser's figures", () => {
+  it('are its inbound streams for the uplink', () => {
+    expect(serverFigures(server, 'uplink')).toEqual({
+      audio: { lossPercent: 0, jitterMs: 1.2, packets: 400, impairmentDropped: 0 },
+      video: { lossPercent: 0.5, jitterMs: 4, packets: 260, impairmentDropped: 0 },
+    });
+  });
+
+  it("are its outbound streams of that participant's tracks for a remote participant, with null read as not measured", () => {
+    expect(serverFigures(server, { participantId: REMOTE_PARTICIPANT })).toEqual({
+      video: { lossPercent: 10, jitterMs: 6, rttMs: 2, packets: 240, impairmentDropped: 24 },
+    });
+    expect(serverFigures(server, { participantId: 'someone-else' })).toEqual({ audio: { packets: 10, impairmentDropped: 0 } });
+    expect(serverFigures(server, { participantId: 'nobody' })).toEqual({});
+  });
+});
