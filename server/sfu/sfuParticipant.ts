@@ -26,8 +26,6 @@ const PLI_FMT = 1;
 const FIR_FMT = 4;
 /** RTPFB generic NACK (RFC 4585). */
 const NACK_FMT = 1;
-/** Seconds between the NTP epoch (1900) and the Unix epoch. */
-const NTP_EPOCH_OFFSET = 2_208_988_800;
 
 /** What a participant needs from its room. */
 export interface ParticipantRoomLink {
@@ -39,7 +37,9 @@ export interface ParticipantRoomLink {
 
 /** The latest RTCP receiver report the subscriber sent about one of our streams. */
 interface ReceiverReport {
-  fractionLost: number;
+  /** Cumulative packets lost and extended highest sequence number received (RFC 3550 6.4.1). */
+  cumulativeLost: number;
+  highestSequence: number;
   jitterMs: number;
   rttMs: number | null;
 }
@@ -48,6 +48,8 @@ interface Subscription {
   forwarder: TrackForwarder;
   transceiver: RTCRtpTransceiver;
   report?: ReceiverReport;
+  /** The report as it stood at the previous stats interval. */
+  reportAtLastInterval?: ReceiverReport;
 }
 
 export class SfuParticipant implements MediaParticipant {
@@ -241,24 +243,48 @@ export class SfuParticipant implements MediaParticipant {
       if (sub.transceiver.sender.ssrc !== report.ssrc) continue;
       const clockRate = sub.forwarder.stats.clockRate;
       sub.report = {
-        fractionLost: report.fractionLost / 256,
+        cumulativeLost: report.packetsLost,
+        highestSequence: report.highestSequence,
         jitterMs: (report.jitter / clockRate) * 1000,
-        rttMs: report.lsr === 0 ? null : rttFromReport(report.lsr, report.dlsr),
+        rttMs: this.senderRttMs(sub),
       };
     }
   }
 
-  /** This participant's outbound streams as the SFU sees them (see ServerStreamStats). */
+  /**
+   * RTT as werift's sender measures it (it matches LSR against the sender reports it sent).
+   * Computing it from the report's LSR against wall-clock NTP is not possible here:
+   * werift 0.25 writes the fraction of its SR NTP timestamps as decimal milliseconds, not
+   * in 1/2^32 s, so LSR is not a true NTP middle word (we saw 80-950 ms on loopback).
+   */
+  private senderRttMs(sub: Subscription): number | null {
+    const remote = sub.transceiver.sender.collectStats(Date.now()).find((s) => s.type === 'remote-inbound-rtp');
+    const rtt = remote && 'roundTripTime' in remote ? remote.roundTripTime : undefined;
+    return typeof rtt === 'number' && Number.isFinite(rtt) ? rtt * 1000 : null;
+  }
+
+  /**
+   * This participant's outbound streams as the SFU sees them (see ServerStreamStats).
+   * Loss is over the stats interval, from the cumulative counters of the receiver reports:
+   * a browser sends many reports a second (with its NACKs and transport feedback), so the
+   * fraction lost of the latest one covers only a few milliseconds and is mostly zero.
+   * Only the room's stats tick calls this.
+   */
   outboundStats(): ServerStreamStats[] {
     const out: ServerStreamStats[] = [];
-    for (const { forwarder, report } of this.subscriptions.values()) {
+    for (const sub of this.subscriptions.values()) {
+      const { forwarder, report } = sub;
+      const last = sub.reportAtLastInterval;
+      sub.reportAtLastInterval = report;
+      const expected = report && last ? report.highestSequence - last.highestSequence : 0;
+      const lost = report && last ? report.cumulativeLost - last.cumulativeLost : 0;
       const counters = forwarder.sinkCounters(this.id);
       out.push({
         direction: 'outbound',
         participantId: forwarder.publisherId,
         kind: forwarder.kind,
         packets: counters?.packetsSent ?? 0,
-        lossPercent: report ? report.fractionLost * 100 : null,
+        lossPercent: expected > 0 ? (Math.max(0, lost) / expected) * 100 : null,
         jitterMs: report ? report.jitterMs : null,
         rttMs: report?.rttMs ?? null,
         impairmentDropped: counters?.impairmentDropped ?? 0,
@@ -276,18 +302,4 @@ export class SfuParticipant implements MediaParticipant {
   private assertOpen(): void {
     if (this.closed) throw new Error('participant media is closed');
   }
-}
-
-/**
- * Round-trip time from a receiver report (RFC 3550 6.4.1): the arrival time A, as the
- * middle 32 bits of an NTP timestamp, minus LSR and DLSR, all in 1/65536 s.
- */
-export function rttFromReport(lsr: number, dlsr: number, nowMs = Date.now()): number | null {
-  const seconds = Math.floor(nowMs / 1000) + NTP_EPOCH_OFFSET;
-  const fraction = Math.floor(((nowMs % 1000) / 1000) * 65536);
-  const arrival = ((seconds & 0xffff) * 65536 + fraction) >>> 0;
-  const rtt = (arrival - lsr - dlsr) >>> 0;
-  // Anything above a minute is a wrap or a report about an SR we never sent.
-  if (rtt > 60 * 65536) return null;
-  return (rtt / 65536) * 1000;
 }

@@ -123,3 +123,57 @@ describe('call quality a person can see', () => {
     for (const page of [ada, bob]) await expect.poll(() => page.getByTestId('impairment-chip').isVisible(), { timeout: 5_000 }).toBe(false);
   });
 });
+
+describe('impairment against known truth', () => {
+  /** Median of the figures read every 500 ms for `ms`. */
+  async function medianOver(ms: number, read: () => Promise<number | null | undefined>): Promise<number> {
+    const values: number[] = [];
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const v = await read();
+      if (typeof v === 'number') values.push(v);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    values.sort((x, y) => x - y);
+    if (values.length === 0) throw new Error('no figures were read');
+    return values[Math.floor(values.length / 2)]!;
+  }
+
+  it("10% of video dropped to one subscriber: its panel shows 5-15% video loss within 10 s and the server agrees; off: under 1%", async () => {
+    const room = 'truth';
+    const adminToken = signedToken({ room, name: 'Ada', identity: 'ada', grants: { publish: true, subscribe: true, admin: true } });
+    const ada = await join(room, 'Ada', adminToken);
+    const { b: bob, aId: adaId, bId: bobId } = await twoInACall(room, ada, 'Bob');
+    await bob.evaluate(() => window.__call.openStats());
+    const browserLoss = async (): Promise<number | undefined> =>
+      (await bob.evaluate(() => window.__call.quality()))?.remotes.find((r) => r.participantId === adaId)?.video?.lossPercent ?? undefined;
+    const serverLoss = async (): Promise<number | null | undefined> =>
+      (await bob.evaluate(() => window.__call.quality()))?.server.find((s) => s.direction === 'outbound' && s.participantId === adaId && s.kind === 'video')?.lossPercent;
+
+    // Clean: under 1%.
+    expect(await medianOver(3000, browserLoss)).toBeLessThan(1);
+
+    await ada.evaluate(() => window.__call.openStats());
+    await ada.getByTestId('impairment-loss').fill('10');
+    await ada.getByTestId('impairment-kind').selectOption('video');
+    await ada.getByTestId('impairment-target').selectOption(bobId);
+    await ada.getByTestId('impairment-apply').click();
+    const applied = Date.now();
+
+    // Within 10 s the panel's video loss settles between 5% and 15%.
+    await waitFor(async () => {
+      const v = await bob.locator(`[data-testid="stats-participant"][data-participant-id="${adaId}"] [data-metric="loss"][data-kind="video"][data-source="browser"]`).first().textContent();
+      return v !== null && v.trim() !== '' && Number(v) > 0;
+    }, 10_000, "Bob's panel shows video loss");
+    const measured = await medianOver(Math.max(3000, 10_000 - (Date.now() - applied)), browserLoss);
+    expect(measured).toBeGreaterThanOrEqual(5);
+    expect(measured).toBeLessThanOrEqual(15);
+    const server = await medianOver(4000, serverLoss);
+    expect(server).toBeGreaterThanOrEqual(5);
+    expect(server).toBeLessThanOrEqual(15);
+
+    await ada.getByTestId('impairment-off').click();
+    await new Promise((r) => setTimeout(r, 2000)); // the intervals that still include impaired packets pass
+    expect(await medianOver(3000, browserLoss)).toBeLessThan(1);
+  });
+});

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { Impairment } from '../../server/sfu/impairment.js';
-import { rttFromReport } from '../../server/sfu/sfuParticipant.js';
 
 /** A deterministic uniform source (mulberry32). */
 function seeded(seed: number): () => number {
@@ -36,27 +35,5 @@ describe('controlled impairment', () => {
     expect(imp.applies('bob', 'video')).toBe(true);
     expect(imp.applies('bob', 'audio')).toBe(false);
     expect(imp.applies('alice', 'video')).toBe(false);
-  });
-});
-
-describe('round-trip time from a receiver report (RFC 3550 6.4.1)', () => {
-  /** The middle 32 bits of the NTP timestamp of a wall-clock time in ms. */
-  function ntpMiddle(ms: number): number {
-    const seconds = Math.floor(ms / 1000) + 2_208_988_800;
-    return ((seconds & 0xffff) * 65536 + Math.floor(((ms % 1000) / 1000) * 65536)) >>> 0;
-  }
-
-  it('is the arrival time minus the SR time minus the receiver hold time', () => {
-    const srSentAt = 1_800_000_000_000;
-    const heldMs = 200;
-    const arrival = srSentAt + heldMs + 40; // 40 ms of network round trip
-    const rtt = rttFromReport(ntpMiddle(srSentAt), Math.round((heldMs / 1000) * 65536), arrival);
-    expect(rtt).not.toBeNull();
-    expect(rtt!).toBeGreaterThan(38);
-    expect(rtt!).toBeLessThan(42);
-  });
-
-  it('gives no figure for a report about a sender report we cannot have sent', () => {
-    expect(rttFromReport(ntpMiddle(Date.now() + 5 * 60_000), 0)).toBeNull();
   });
 });
