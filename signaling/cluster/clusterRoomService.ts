@@ -81,6 +81,12 @@ export class ClusterRoomService implements RoomService {
   private unsubscribe: (() => Promise<void>) | undefined;
   private accepting = true;
   private closed = false;
+  /**
+   * Events for relayed participants this node does not know yet: the owner may send the
+   * first offer before the edge has handled the join's response. Kept briefly, then
+   * delivered when the join completes.
+   */
+  private readonly early = new Map<string, { messages: ServerMessage[]; timer: NodeJS.Timeout }>();
   /** Nodes missing from the registry at the last check: gone if still missing at the next. */
   private suspects = new Set<string>();
   /** When shared state last became available: peers need a heartbeat to reappear. */
@@ -156,7 +162,15 @@ export class ClusterRoomService implements RoomService {
         outcome = await this.hostJoin(fields, this.nodeId, () => sink, resumeParticipantId);
       } else {
         outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as ServiceJoinOutcome;
-        if (outcome.ok) this.remote.set(outcome.participantId, { room: join.room, owner, sink });
+        if (outcome.ok) {
+          this.remote.set(outcome.participantId, { room: join.room, owner, sink });
+          const early = this.early.get(outcome.participantId);
+          this.early.delete(outcome.participantId);
+          if (early) {
+            clearTimeout(early.timer);
+            for (const m of early.messages) sink.send(m);
+          }
+        }
       }
       if (!outcome.ok) return outcome;
       participantId = outcome.participantId;
@@ -220,6 +234,8 @@ export class ClusterRoomService implements RoomService {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
+    for (const { timer } of this.early.values()) clearTimeout(timer);
+    this.early.clear();
     for (const { reject, timer } of this.pending.values()) {
       clearTimeout(timer);
       reject(new Error('node shutting down'));
@@ -482,9 +498,22 @@ export class ClusterRoomService implements RoomService {
         else waiting.reject(message.gone ? new GoneError(message.error) : new Error(message.error));
         return;
       }
-      case 'evt':
-        this.remote.get(message.participantId)?.sink.send(message.message);
+      case 'evt': {
+        const member = this.remote.get(message.participantId);
+        if (member) {
+          member.sink.send(message.message);
+          return;
+        }
+        let early = this.early.get(message.participantId);
+        if (!early) {
+          const timer = setTimeout(() => this.early.delete(message.participantId), this.options.requestTimeoutMs);
+          timer.unref();
+          early = { messages: [], timer };
+          this.early.set(message.participantId, early);
+        }
+        if (early.messages.length < 32) early.messages.push(message.message);
         return;
+      }
       case 'end': {
         const member = this.remote.get(message.participantId);
         this.remote.delete(message.participantId);

@@ -2,7 +2,7 @@
 // meet, and killing the room's owner costs a reconnect, not the call.
 import type { Browser, Page } from 'playwright-core';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
 import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
 import { startLoadBalancer, type LoadBalancer } from '../../scripts/loadBalancer.js';
@@ -20,6 +20,16 @@ beforeAll(async () => {
   cluster = await startCluster(3, { RESUME_GRACE_MS: '3000' }, { spawnRedis: true });
   lb = await startLoadBalancer(() => cluster.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null).map((n) => n.port));
   browser = await launchChromium();
+});
+
+beforeEach(() => {
+  // A failing cluster test is hard to read without the nodes' side of the story.
+  onTestFailed(() => {
+    for (const n of cluster.nodes) {
+      const lines = n.logs.filter((l) => !l.includes('"level":"debug"')).slice(-25);
+      process.stdout.write(`--- ${n.url} (exit ${n.process.exitCode ?? n.process.signalCode ?? 'running'})\n${lines.join('\n')}\n`);
+    }
+  });
 });
 
 afterEach(async () => {
@@ -86,6 +96,7 @@ describe('a call across nodes', () => {
     expect(victim, `owner ${owner} among the nodes`).toBeDefined();
     const killedAt = Date.now();
     victim!.process.kill('SIGKILL');
+    process.stdout.write(`failover: room owner ${owner} at ${victim!.url} killed\n`);
 
     await decodesEveryone(a, 1, 15_000 - (Date.now() - killedAt));
     await decodesEveryone(b, 1, 15_000 - (Date.now() - killedAt));
