@@ -125,19 +125,26 @@ describe('call quality a person can see', () => {
 });
 
 describe('impairment against known truth', () => {
-  /** Median of the figures read every 500 ms for `ms`. */
-  async function medianOver(ms: number, read: () => Promise<number | null | undefined>): Promise<number> {
-    const values: number[] = [];
+  /** The figures each reader gives every 500 ms for `ms`, one list per reader. */
+  async function sample(ms: number, ...readers: (() => Promise<number | null | undefined>)[]): Promise<number[][]> {
+    const lists: number[][] = readers.map(() => []);
     const end = Date.now() + ms;
     while (Date.now() < end) {
-      const v = await read();
-      if (typeof v === 'number') values.push(v);
+      const values = await Promise.all(readers.map((read) => read()));
+      values.forEach((v, i) => typeof v === 'number' && lists[i]!.push(v));
       await new Promise((r) => setTimeout(r, 500));
     }
-    values.sort((x, y) => x - y);
-    if (values.length === 0) throw new Error('no figures were read');
-    return values[Math.floor(values.length / 2)]!;
+    for (const list of lists) if (list.length === 0) throw new Error('no figures were read');
+    return lists;
   }
+  /**
+   * A small video stream sends ~25 packets a second, so one interval's loss moves in 4%
+   * steps. The mean of the interval figures over 12 s (~300 packets) is about the loss of
+   * the window: 10% reads 5-15% in all but ~0.4% of runs (binomial, 2.9 sigma).
+   */
+  const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+  /** For "no loss": robust to one interval that still held a late packet. */
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
   it("10% of video dropped to one subscriber: its panel shows 5-15% video loss within 10 s and the server agrees; off: under 1%", async () => {
     const room = 'truth';
@@ -151,7 +158,7 @@ describe('impairment against known truth', () => {
       (await bob.evaluate(() => window.__call.quality()))?.server.find((s) => s.direction === 'outbound' && s.participantId === adaId && s.kind === 'video')?.lossPercent;
 
     // Clean: under 1%.
-    expect(await medianOver(3000, browserLoss)).toBeLessThan(1);
+    expect(median((await sample(3000, browserLoss))[0]!)).toBeLessThan(1);
 
     await ada.evaluate(() => window.__call.openStats());
     await ada.getByTestId('impairment-loss').fill('10');
@@ -165,15 +172,18 @@ describe('impairment against known truth', () => {
       const v = await bob.locator(`[data-testid="stats-participant"][data-participant-id="${adaId}"] [data-metric="loss"][data-kind="video"][data-source="browser"]`).first().textContent();
       return v !== null && v.trim() !== '' && Number(v) > 0;
     }, 10_000, "Bob's panel shows video loss");
-    const measured = await medianOver(Math.max(3000, 10_000 - (Date.now() - applied)), browserLoss);
+    expect(Date.now() - applied).toBeLessThan(10_000);
+    const [browserFigures, serverFigures] = await sample(12_000, browserLoss, serverLoss);
+    const measured = mean(browserFigures!);
+    const server = mean(serverFigures!);
     expect(measured).toBeGreaterThanOrEqual(5);
     expect(measured).toBeLessThanOrEqual(15);
-    const server = await medianOver(4000, serverLoss);
     expect(server).toBeGreaterThanOrEqual(5);
     expect(server).toBeLessThanOrEqual(15);
+    process.stdout.write(`impairment 10% video: browser ${measured.toFixed(1)}%, server ${server.toFixed(1)}%\n`);
 
     await ada.getByTestId('impairment-off').click();
     await new Promise((r) => setTimeout(r, 2000)); // the intervals that still include impaired packets pass
-    expect(await medianOver(3000, browserLoss)).toBeLessThan(1);
+    expect(median((await sample(3000, browserLoss))[0]!)).toBeLessThan(1);
   });
 });
