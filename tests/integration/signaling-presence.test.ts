@@ -2,17 +2,18 @@
 import { describe, it, expect } from 'vitest';
 import { CloseCode } from '../../signaling/protocol.js';
 import { devToken } from '../helpers/serverProcess.js';
-import { useSignalingServer } from '../helpers/signalingServer.js';
+import { SHAPES, useSignalingServer } from '../helpers/signalingServer.js';
 import { signedToken } from '../helpers/tokens.js';
 import { freshRoom } from '../helpers/wsClient.js';
 
-const fixture = useSignalingServer();
-const { clients } = fixture;
 
-/** A token from the server's own development endpoint. */
-const token = (room: string, name: string): Promise<string> => devToken(fixture.server.url, room, name);
 
-describe('signaling presence', () => {
+describe.each(SHAPES)('signaling presence, %s', (shape) => {
+  const fixture = useSignalingServer({}, shape);
+  const { clients } = fixture;
+  /** A token from the server's own development endpoint. */
+  const token = (room: string, name: string): Promise<string> => devToken(fixture.server.url, room, name);
+
   it('a participant who joins sees everyone already in the room, and they see the newcomer', async () => {
     const room = freshRoom();
     const ada = await clients.joined(await token(room, 'Ada'), room);

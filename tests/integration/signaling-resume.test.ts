@@ -2,15 +2,16 @@
 // back with its resume token, it continues as the same participant and nobody else sees
 // a leave or a join. After the grace period it is gone, and the others see it leave.
 import { describe, expect, it } from 'vitest';
-import { useSignalingServer } from '../helpers/signalingServer.js';
+import { SHAPES, useSignalingServer } from '../helpers/signalingServer.js';
 import { signedToken } from '../helpers/tokens.js';
 import { freshRoom } from '../helpers/wsClient.js';
 
-const GRACE_MS = 1500;
-const fixture = useSignalingServer({ RESUME_GRACE_MS: String(GRACE_MS) });
-const { clients } = fixture;
+const GRACE_MS = 3000;
 
-describe('session resume', () => {
+describe.each(SHAPES)('session resume, %s', (shape) => {
+  const fixture = useSignalingServer({ RESUME_GRACE_MS: String(GRACE_MS) }, shape);
+  const { clients } = fixture;
+
   it('a dropped participant that resumes within the grace period keeps its identity; others see nothing', async () => {
     const room = freshRoom();
     const ada = await clients.joined(signedToken({ room, name: 'Ada', identity: 'ada' }), room);
@@ -20,6 +21,8 @@ describe('session resume', () => {
 
     bob.client.terminate();
     await bob.client.closed;
+    // Away for 2 s, then back (in the cluster shape, on another node).
+    await ada.client.noEvent('participant-left', 2000);
     const again = await clients.connect();
     const resumed = await again.request({ type: 'join', token: bobToken, room, resume: bob.result.resumeToken });
     expect(resumed).toMatchObject({ ok: true, result: { participantId: bob.result.participantId, resumed: true } });
@@ -27,7 +30,7 @@ describe('session resume', () => {
     expect((resumed.result as { participants: { id: string }[] }).participants.map((p) => p.id)).toEqual([ada.result.participantId]);
 
     // Well past the grace period: Ada never saw Bob leave or join again.
-    await ada.client.noEvent('participant-left', GRACE_MS + 500);
+    await ada.client.noEvent('participant-left', GRACE_MS - 2000 + 500);
     await ada.client.noEvent('participant-joined', 0);
     // The resumed socket works like the first one.
     await again.request({ type: 'mute', kind: 'audio', muted: true });
