@@ -12,9 +12,11 @@ import { ReconnectPolicy } from './reconnect.js';
 import { RoomConnection } from './roomConnection.js';
 import { signalingUrl } from './signaling.js';
 import type { QualitySample } from './stats/history.js';
+import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
 import type { QualityReport } from './stats/report.js';
 import type { ReceivedStats, TrackAssignment } from './subscriber.js';
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
+import { transportChoiceProblem, type TransportChoice } from './transportChoice.js';
 import { displayNameProblem, roomNameProblem } from './validation.js';
 
 export type CallState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'failed' | 'left';
@@ -25,7 +27,7 @@ export interface RemoteParticipant {
   stream: MediaStream;
 }
 
-export type { PublishedStats, QualityReport, QualitySample };
+export type { ProbePath, ProbeSample, ProbeSummary, PublishedStats, QualityReport, QualitySample, TransportChoice };
 
 /** The server's latest measurements of this participant's streams (`media-stats`). */
 export interface ServerStats {
@@ -79,6 +81,8 @@ export interface CallOptions {
   getUserMedia?: MediaGetter;
   /** How often quality is measured; by default every 2 s, every 1 s with `setDetailedQuality(true)`. */
   qualityIntervals?: Partial<QualityIntervals>;
+  /** Which network path media may take; auto by default. */
+  transport?: TransportChoice;
 }
 
 export class Call {
@@ -87,6 +91,8 @@ export class Call {
   private readonly url: string;
   private readonly policy: ReconnectPolicy;
   private readonly getUserMedia: MediaGetter | undefined;
+  /** Which network path media may take. */
+  readonly transport: TransportChoice;
 
   private currentState: CallState = 'idle';
   private lastError: CallError | undefined;
@@ -110,6 +116,7 @@ export class Call {
     this.url = options.signalingUrl ?? signalingUrl();
     this.policy = options.reconnectPolicy ?? new ReconnectPolicy();
     this.getUserMedia = options.getUserMedia;
+    this.transport = options.transport ?? 'auto';
     this.monitor = new QualityMonitor(
       async () => this.connection?.qualityStats(),
       (report) => this.events.emit('quality', report),
@@ -250,6 +257,16 @@ export class Call {
     return this.monitor.samples();
   }
 
+  /** Message latency per path (signaling socket, reliable and unreliable data channel) over the last minute. */
+  probes(): ProbeSummary | undefined {
+    return this.connection?.probeSummary();
+  }
+
+  /** The latency probes of the last minute, per path, for charts; `now` is on the samples' clock. */
+  probeSamples(): { now: number; samples: Record<ProbePath, ProbeSample[]> } | undefined {
+    return this.connection?.probeSamples();
+  }
+
   /** Measures quality more often while someone looks at the full figures. */
   setDetailedQuality(detailed: boolean): void {
     this.monitor.setDetailed(detailed);
@@ -271,7 +288,7 @@ export class Call {
   private async connect(): Promise<void> {
     const token = this.token;
     if (!token) throw new Error('no token');
-    const conn = new RoomConnection(this.url);
+    const conn = new RoomConnection(this.url, this.transport);
     this.connection = conn;
     // Those known from an earlier connection and not confirmed by this one have gone meanwhile.
     const unconfirmed = new Set(this.remotes.keys());
@@ -315,6 +332,8 @@ export class Call {
     }
     for (const id of unconfirmed) this.removeParticipant(id, 'disconnected');
     this.setState('joined');
+    const transportProblem = transportChoiceProblem(result.iceServers, this.transport);
+    if (transportProblem) this.notice(transportProblem);
     this.monitor.start();
     void this.publish(conn, result);
   }

@@ -1,7 +1,7 @@
 // A window into the current call for end-to-end tests: window.__call. It reads, and
 // opens the stats panel; nothing else. The tests declare its type on their side; the
 // page only defines the property.
-import type { Call, ParticipantStats, QualityReport } from './call.js';
+import type { Call, ParticipantStats, ProbeSummary, QualityReport } from './call.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
 
 export interface CallDebugHook {
@@ -12,6 +12,8 @@ export interface CallDebugHook {
   publisherStats(): Promise<PublishedStats>;
   /** The latest call-quality figures (uplink, each remote participant, the server's), once measured. */
   quality(): QualityReport | undefined;
+  /** The message-latency probe's figures per path, while connected. */
+  probes(): ProbeSummary | undefined;
   openStats(): void;
 }
 
@@ -33,6 +35,7 @@ export function installDebugHook(page: DebugHookSource): void {
       const report = current()?.quality;
       return report && structuredClone(report);
     },
+    probes: () => current()?.probes(),
     openStats: () => page.openStats(),
   });
   Object.defineProperty(window, '__call', { value: hook, writable: false, enumerable: false, configurable: false });

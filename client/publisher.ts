@@ -1,5 +1,7 @@
 // The publisher connection: sends this page's tracks to the SFU. The client always
-// offers and the SFU answers, so this side never sees an offer (no glare).
+// offers and the SFU answers, so this side never sees an offer (no glare). It also
+// carries the two data channels of the latency probe (the SFU echoes every message), made
+// before the first offer so that it negotiates SCTP.
 import { iceGatheringComplete } from './ice.js';
 import { readStatsEntries, type StatsEntry } from './stats/entries.js';
 import { isRecord } from './wire.js';
@@ -18,12 +20,28 @@ export function emptyPublishedStats(): PublishedStats {
 /** Sends an offer to the SFU and returns its answer. */
 export type PublishExchange = (offerSdp: string) => Promise<string>;
 
+/** The probe's channels to the SFU: one reliable and ordered, one that never retransmits. */
+export interface ProbeChannels {
+  reliable: RTCDataChannel;
+  unreliable: RTCDataChannel;
+}
+
 export class Publisher {
   private readonly pc: RTCPeerConnection;
+  readonly probeChannels: ProbeChannels;
   private closed = false;
 
-  constructor(configuration: RTCConfiguration, onFailed: () => void) {
+  /** `candidates` filters both SDPs, ours and the SFU's, to the transport chosen. */
+  constructor(
+    configuration: RTCConfiguration,
+    onFailed: () => void,
+    private readonly candidates: (sdp: string) => string = (sdp) => sdp,
+  ) {
     this.pc = new RTCPeerConnection(configuration);
+    this.probeChannels = {
+      reliable: this.pc.createDataChannel('probe-reliable', { ordered: true }),
+      unreliable: this.pc.createDataChannel('probe-unreliable', { ordered: false, maxRetransmits: 0 }),
+    };
     this.pc.addEventListener('connectionstatechange', () => {
       if (!this.closed && this.pc.connectionState === 'failed') onFailed();
     });
@@ -38,9 +56,9 @@ export class Publisher {
     await iceGatheringComplete(this.pc);
     const sdp = this.pc.localDescription?.sdp;
     if (!sdp || this.closed) throw new Error('publisher closed while gathering');
-    const answer = await exchange(sdp);
+    const answer = await exchange(this.candidates(sdp));
     if (this.closed) return;
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: this.candidates(answer) });
   }
 
   /** Keyframe requests received and what was sent, from the outbound RTP streams. */

@@ -2,6 +2,7 @@
 // line per link (the uplink and each remote participant), drawn with uPlot.
 import uPlot from 'uplot';
 import { el } from './dom.js';
+import { CHART_HEIGHT, COLOURS, lineChartOptions, swatch } from './lineChart.js';
 import { HISTORY_WINDOW_MS, type QualitySample } from './stats/history.js';
 
 interface ChartSpec {
@@ -17,11 +18,6 @@ const CHARTS: ChartSpec[] = [
   { title: 'Jitter', unit: 'ms', read: (s) => s.jitterMs, minMax: 10 },
   { title: 'Packet loss', unit: '%', read: (s) => s.lossPercent, minMax: 5 },
 ];
-
-/** Line colours in the order links first appear; the uplink is always first. */
-const COLOURS = ['#4f8cff', '#3ecf8e', '#f0b429', '#c678dd', '#56b6c2', '#ff8a65', '#a3be8c', '#e06c75'];
-const AXIS = { stroke: '#9aa1b2', font: '11px system-ui, sans-serif', grid: { stroke: '#2e3340', width: 1 }, ticks: { stroke: '#2e3340', width: 1, size: 4 } };
-const CHART_HEIGHT = 96;
 
 export class QualityCharts {
   readonly element: HTMLElement;
@@ -92,27 +88,11 @@ export class QualityCharts {
   }
 
   private options(spec: ChartSpec, keys: string[], names: (key: string) => string): uPlot.Options {
-    return {
+    return lineChartOptions({
       width: this.width,
-      height: CHART_HEIGHT,
-      legend: { show: false },
-      cursor: { show: false },
-      padding: [8, 14, 0, 0],
-      scales: {
-        x: { time: false, range: [-HISTORY_WINDOW_MS / 1000, 0] },
-        y: { range: (_u, _min, max) => [0, Math.max(spec.minMax, Math.ceil((max ?? 0) * 1.2))] },
-      },
-      axes: [
-        { ...AXIS, size: 24, values: (_u, splits) => splits.map((v) => (v === 0 ? 'now' : `${v}s`)) },
-        { ...AXIS, size: 36 },
-      ],
-      series: [{}, ...keys.map((key) => ({ label: names(key), stroke: this.colour(key), width: 1.5, spanGaps: false, points: { show: false } }))],
-    };
+      windowSeconds: HISTORY_WINDOW_MS / 1000,
+      minMax: spec.minMax,
+      series: keys.map((key) => ({ label: names(key), stroke: this.colour(key) })),
+    });
   }
-}
-
-function swatch(colour: string): HTMLElement {
-  const span = el('span', { class: 'swatch', 'aria-hidden': 'true' });
-  span.style.background = colour;
-  return span;
 }

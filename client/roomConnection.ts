@@ -1,14 +1,17 @@
 // One connection to a room: the signaling socket with its join, plus the publisher and
 // subscriber peer connections that live and die with it. A reconnect throws the whole
-// thing away and makes a new one; nothing of it is reused.
+// thing away and makes a new one; nothing of it is reused. The transport choice shapes
+// both peer connections, and the latency probe runs while the connection is joined.
 import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
-import { rtcConfiguration } from './ice.js';
+import { LatencyProbe } from './latencyProbe.js';
 import { Publisher, type PublishedStats } from './publisher.js';
 import type { CallStatsSnapshot } from './qualityMonitor.js';
 import { SignalingClient, LOCAL_CLOSE_CODE } from './signaling.js';
 import { Subscriber, type ReceivedStats, type TrackAssignment } from './subscriber.js';
+import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
+import { filterCandidates, transportConfiguration, type TransportChoice } from './transportChoice.js';
 import { readJoinResult, readPublishResult } from './wire.js';
 
 export interface RoomConnectionEvents {
@@ -27,6 +30,8 @@ const REFUSAL_CLOSE_WAIT_MS = 1_000;
 const LEAVE_TIMEOUT_MS = 2_000;
 /** Ping interval when the server does not say its heartbeat. */
 const DEFAULT_PING_MS = 10_000;
+/** A probe's signaling ping is given up after this (it has long counted as lost by then). */
+const PROBE_PING_TIMEOUT_MS = 5_000;
 
 export class RoomConnection extends Emitter<RoomConnectionEvents> {
   private readonly signaling: SignalingClient;
@@ -36,13 +41,18 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   /** Offers that arrived before the join response; answered once it is in. */
   private earlyOffers: { sdp: string; tracks: TrackMapping[] }[] = [];
   private pingTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly probe: LatencyProbe;
   /** Set once `leave` is sent: the server's close that follows is expected, not a loss. */
   private leaving = false;
   private closed = false;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    private readonly transport: TransportChoice = 'auto',
+  ) {
     super();
     this.signaling = new SignalingClient(url);
+    this.probe = new LatencyProbe(() => this.signaling.request({ type: 'ping' }, PROBE_PING_TIMEOUT_MS));
     this.signaling.on('participant-joined', (e) => this.emit('participant-joined', e));
     this.signaling.on('participant-left', (e) => this.emit('participant-left', e));
     this.signaling.on('participant-updated', (e) => this.emit('participant-updated', e));
@@ -74,6 +84,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     if (this.closed) throw new CallError('connection-lost');
     this.result = result;
     this.startPinging(result.heartbeatMs || DEFAULT_PING_MS);
+    this.probe.start();
     const early = this.earlyOffers;
     this.earlyOffers = [];
     for (const offer of early) this.onOffer(offer.sdp, offer.tracks);
@@ -84,10 +95,14 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   async publish(stream: MediaStream, tracks: MediaStreamTrack[]): Promise<void> {
     const result = this.requireJoined();
     this.publisher?.close();
-    const publisher = new Publisher(rtcConfiguration(result.iceServers), () =>
-      this.lose(new CallError('connection-lost', 'The media connection failed.')),
+    const publisher = new Publisher(
+      transportConfiguration(result.iceServers, this.transport),
+      () => this.lose(new CallError('connection-lost', 'The media connection failed.')),
+      (sdp) => filterCandidates(sdp, this.transport),
     );
     this.publisher = publisher;
+    this.probe.attachChannel('reliable', publisher.probeChannels.reliable);
+    this.probe.attachChannel('unreliable', publisher.probeChannels.unreliable);
     await publisher.publish(stream, tracks, async (sdp) => {
       const answer = readPublishResult(await this.signaling.request({ type: 'publish', sdp }));
       if (!answer) throw new CallError('protocol', undefined, { cause: 'malformed publish result' });
@@ -123,6 +138,16 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     return { publisher, subscriber: subscriber?.entries, owners: subscriber?.owners ?? { byMid: new Map() } };
   }
 
+  /** The latency probe's figures per path over the last minute. */
+  probeSummary(): ProbeSummary {
+    return this.probe.summary();
+  }
+
+  /** The latency probe's samples of the last minute, for the chart. */
+  probeSamples(): { now: number; samples: Record<ProbePath, ProbeSample[]> } {
+    return this.probe.samples();
+  }
+
   /** Admin only: impairs what the SFU forwards in this room; null turns it off. */
   async setImpairment(settings: ImpairmentSettings | null): Promise<void> {
     this.requireJoined();
@@ -136,6 +161,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
+    this.probe.close();
     this.signaling.close(1000, 'client closed');
     this.publisher?.close();
     this.subscriber?.close();
@@ -155,7 +181,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
       return;
     }
     this.subscriber ??= new Subscriber(
-      rtcConfiguration(this.result.iceServers),
+      transportConfiguration(this.result.iceServers, this.transport),
       async (answer) => {
         await this.signaling.request({ type: 'answer', sdp: answer });
       },
@@ -163,6 +189,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
         tracks: (assignment) => this.emit('tracks', { assignment }),
         failed: (reason) => this.lose(new CallError('connection-lost', 'The media connection failed.', { cause: reason })),
       },
+      (sdp) => filterCandidates(sdp, this.transport),
     );
     this.subscriber.handleOffer(sdp, tracks);
   }

@@ -1,11 +1,13 @@
 // The call-quality side panel: charts of the last minute, every figure of each link (this
 // page's uplink and what arrives from each participant) beside what the server sees, the
-// exports, and for admins the impairment controls.
+// message latency of the signaling socket and the data channels, the exports, and for
+// admins the impairment controls.
 import type { ServerStreamStats } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
 import { closeIcon, downloadIcon } from './icons.js';
 import { ImpairmentForm, type ApplyImpairment, type ImpairmentTarget } from './impairmentForm.js';
 import { ParticipantStats } from './participantStats.js';
+import { ProbeChart, type ProbeView } from './probeChart.js';
 import { QualityCharts } from './qualityCharts.js';
 import { UPLINK_SERIES, type QualitySample } from './stats/history.js';
 import { serverFigures, type QualityReport } from './stats/report.js';
@@ -27,6 +29,8 @@ export interface StatsView {
   participants: readonly ImpairmentTarget[];
   /** The server's latest figures for this participant. */
   server: readonly ServerStreamStats[];
+  /** The message-latency probe's figures, while connected. */
+  probes: ProbeView | undefined;
 }
 
 export const UPLINK_NAME = 'You (uplink)';
@@ -35,6 +39,7 @@ export class StatsPanel {
   readonly element: HTMLElement;
   private readonly body: HTMLElement;
   private readonly charts = new QualityCharts();
+  private readonly probes = new ProbeChart();
   private readonly list = el('div', { class: 'stats-participants' });
   private readonly impairment: ImpairmentForm;
   private uplink: ParticipantStats | undefined;
@@ -52,7 +57,7 @@ export class StatsPanel {
     };
     this.impairment = new ImpairmentForm(actions.setImpairment);
     this.impairment.element.hidden = true;
-    this.body = el('div', { class: 'stats-body' }, this.charts.element, this.list, this.impairment.element);
+    this.body = el('div', { class: 'stats-body' }, this.charts.element, this.probes.element, this.list, this.impairment.element);
     this.element = el(
       'aside',
       { class: 'stats-panel', 'data-testid': 'stats-panel', 'aria-label': 'Call quality' },
@@ -60,7 +65,7 @@ export class StatsPanel {
       this.body,
     );
     this.element.hidden = true;
-    new ResizeObserver(() => this.charts.resize(this.chartWidth())).observe(this.body);
+    new ResizeObserver(() => this.resizeCharts()).observe(this.body);
   }
 
   get open(): boolean {
@@ -69,7 +74,7 @@ export class StatsPanel {
 
   setOpen(open: boolean): void {
     this.element.hidden = !open;
-    if (open) this.charts.resize(this.chartWidth());
+    if (open) this.resizeCharts();
   }
 
   /** Admins see the impairment controls. */
@@ -96,6 +101,7 @@ export class StatsPanel {
       section.update(report?.remotes.find((r) => r.participantId === id), serverFigures(view.server, { participantId: id }));
     }
     this.charts.update(view.samples, (key) => this.knownNames.get(key) ?? 'Someone who left', report?.at ?? Date.now());
+    this.probes.update(view.probes);
     this.impairment.setTargets([...(view.selfId ? [{ id: view.selfId, name: 'You' }] : []), ...view.participants]);
   }
 
@@ -106,6 +112,7 @@ export class StatsPanel {
     for (const section of this.remotes.values()) section.element.remove();
     this.remotes.clear();
     this.charts.destroy();
+    this.probes.destroy();
     this.knownNames.clear();
     this.knownNames.set(UPLINK_SERIES, UPLINK_NAME);
     this.setAdmin(false);
@@ -139,6 +146,12 @@ export class StatsPanel {
     ordered.forEach((element, i) => {
       if (this.list.children[i] !== element) this.list.insertBefore(element, this.list.children[i] ?? null);
     });
+  }
+
+  private resizeCharts(): void {
+    const width = this.chartWidth();
+    this.charts.resize(width);
+    this.probes.resize(width);
   }
 
   private chartWidth(): number {

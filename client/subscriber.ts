@@ -38,6 +38,8 @@ export class Subscriber {
     configuration: RTCConfiguration,
     private readonly exchange: AnswerExchange,
     private readonly callbacks: SubscriberCallbacks,
+    /** Filters both SDPs, the SFU's offer and our answer, to the transport chosen. */
+    private readonly candidates: (sdp: string) => string = (sdp) => sdp,
   ) {
     this.pc = new RTCPeerConnection(configuration);
     this.pc.addEventListener('track', (ev) => this.onTrack(ev));
@@ -103,14 +105,14 @@ export class Subscriber {
     if (this.closed) return;
     // The mapping is in place before the remote description, so `track` events can use it.
     this.mapping = new Map(tracks.map((t) => [t.mid, t]));
-    await this.pc.setRemoteDescription({ type: 'offer', sdp });
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: this.candidates(sdp) });
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     await iceGatheringComplete(this.pc);
     const local = this.pc.localDescription?.sdp;
     if (this.closed) return;
     if (!local) throw new Error('no local description after answering');
-    await this.exchange(local);
+    await this.exchange(this.candidates(local));
     if (!this.closed) this.reconcile();
   }
 

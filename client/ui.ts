@@ -12,7 +12,9 @@ import { describeImpairment } from './impairmentForm.js';
 import { JoinForm } from './joinForm.js';
 import { NoticeBar } from './noticeBar.js';
 import { qualityToCsv, qualityToJson } from './stats/export.js';
+import type { ProbeView } from './probeChart.js';
 import { StatsPanel, type ExportFormat } from './statsPanel.js';
+import type { TransportChoice } from './transportChoice.js';
 import { Toasts } from './toasts.js';
 import { VideoGrid } from './videoGrid.js';
 
@@ -40,7 +42,7 @@ export class CallPage {
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly root: HTMLElement) {
-    this.form = new JoinForm((room, name) => this.join(room, name));
+    this.form = new JoinForm((room, name, transport) => this.join(room, name, transport));
     this.grid = new VideoGrid(() => {
       this.audioUnlock.hidden = false;
     });
@@ -99,25 +101,25 @@ export class CallPage {
     this.setStatsOpen(true);
   }
 
-  /** Shows the form, prefilled; the room usually comes from the URL. */
-  showForm(room: string): void {
-    this.form.fill(room, loadName());
+  /** Shows the form, prefilled; the room (and transport) usually come from the URL. */
+  showForm(room: string, transport: TransportChoice = 'auto'): void {
+    this.form.fill(room, loadName(), transport);
     this.show('form');
     this.form.focus();
   }
 
   /** Joins `room` as `name` with a new Call (the form or a deep link already checked them). */
-  join(room: string, name: string): void {
+  join(room: string, name: string, transport: TransportChoice = 'auto'): void {
     this.detach();
     this.notice.clear();
     saveName(name);
-    this.form.fill(room, name);
-    const call = new Call();
+    this.form.fill(room, name, transport);
+    const call = new Call({ transport });
     this.call = call;
     this.attach(call);
     this.roomTitle.textContent = room;
     this.joiningText.textContent = `Joining ${room}…`;
-    history.replaceState(null, '', `?room=${encodeURIComponent(room)}`);
+    history.replaceState(null, '', `?room=${encodeURIComponent(room)}${transport === 'auto' ? '' : `&transport=${transport}`}`);
     call.join(room, name).catch(() => {
       // The `failed` state shows the reason.
     });
@@ -199,10 +201,10 @@ export class CallPage {
         return;
       case 'failed': {
         this.detach();
-        this.showForm(call.room);
+        this.showForm(call.room, call.transport);
         const message = error?.message ?? 'The call ended unexpectedly.';
         if (error?.code === 'reconnect-failed') {
-          this.notice.show(message, 'error', { label: 'Rejoin', run: () => this.join(call.room, call.name) });
+          this.notice.show(message, 'error', { label: 'Rejoin', run: () => this.join(call.room, call.name, call.transport) });
         } else {
           this.notice.show(message, 'error');
         }
@@ -211,7 +213,7 @@ export class CallPage {
       case 'left':
         this.detach();
         this.notice.clear();
-        this.showForm(call.room);
+        this.showForm(call.room, call.transport);
         return;
     }
   }
@@ -232,6 +234,7 @@ export class CallPage {
       selfId: call.participantId,
       participants: call.participants().map(({ info }) => ({ id: info.id, name: info.name })),
       server: call.serverStats?.streams ?? [],
+      probes: probeView(call),
     });
   }
 
@@ -289,6 +292,12 @@ export class CallPage {
       this.toasts.show(url);
     }
   }
+}
+
+function probeView(call: Call): ProbeView | undefined {
+  const summary = call.probes();
+  const samples = call.probeSamples();
+  return summary && samples ? { summary, ...samples } : undefined;
 }
 
 function loadName(): string {

@@ -25,6 +25,14 @@ const envSchema = z
     RTC_MAX_PORT: port.min(1024).optional(),
     RTC_LISTEN_IP: ip.optional(),
     RTC_ANNOUNCED_IP: ip.optional(),
+    RTC_ICE_TCP: bool.default(true),
+    TURN_SECRET: z.string().min(1).optional(),
+    TURN_URLS: z
+      .string()
+      .transform((v) => v.split(',').map((u) => u.trim()).filter((u) => u !== ''))
+      .pipe(z.array(z.string().regex(/^(turns?|stun):[^\s]+$/, 'each URL must start with turn:, turns: or stun:')).min(1))
+      .optional(),
+    TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
     HEARTBEAT_INTERVAL_MS: positiveMs.default(10_000),
     JOIN_TIMEOUT_MS: positiveMs.default(10_000),
     SFU_IMPAIRMENT: bool.default(false),
@@ -47,6 +55,9 @@ const envSchema = z
     }
     if ((env.TLS_CERT === undefined) !== (env.TLS_KEY === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['TLS_KEY'], message: 'TLS_CERT and TLS_KEY must be set together' });
+    }
+    if ((env.TURN_SECRET === undefined) !== (env.TURN_URLS === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['TURN_URLS'], message: 'TURN_SECRET and TURN_URLS must be set together' });
     }
     if (env.REDIS_URL !== undefined && env.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required with REDIS_URL: every node must accept the same tokens' });
@@ -72,7 +83,11 @@ export interface Config {
     portRange: [number, number] | undefined;
     listenIp: string | undefined;
     announcedIp: string | undefined;
+    /** Offer passive ICE-TCP host candidates beside the UDP ones. */
+    iceTcp: boolean;
   };
+  /** TURN servers handed to clients with short-lived credentials (TURN REST scheme); undefined: none. */
+  turn: { secret: string; urls: string[]; ttlSeconds: number } | undefined;
   heartbeatMs: number;
   joinTimeoutMs: number;
   cluster: {
@@ -124,7 +139,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       portRange: e.RTC_MIN_PORT !== undefined && e.RTC_MAX_PORT !== undefined ? [e.RTC_MIN_PORT, e.RTC_MAX_PORT] : undefined,
       listenIp: e.RTC_LISTEN_IP,
       announcedIp: e.RTC_ANNOUNCED_IP,
+      iceTcp: e.RTC_ICE_TCP,
     },
+    turn: e.TURN_SECRET && e.TURN_URLS ? { secret: e.TURN_SECRET, urls: e.TURN_URLS, ttlSeconds: e.TURN_TTL_SECONDS } : undefined,
     heartbeatMs: e.HEARTBEAT_INTERVAL_MS,
     joinTimeoutMs: e.JOIN_TIMEOUT_MS,
     impairmentEnabled: e.SFU_IMPAIRMENT,

@@ -14,6 +14,7 @@ import { Metrics } from './metrics.js';
 import { createRooms } from './rooms.js';
 import { newSfuTotals } from './sfu/totals.js';
 import { selfSignedCertificate } from './tls.js';
+import { turnIceServers } from './turnCredentials.js';
 import { attachSignaling } from './websocket.js';
 
 export interface RunningServer {
@@ -47,7 +48,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     rooms,
     tokens,
     log,
-    iceServers: () => [],
+    iceServers: (identity) => (config.turn ? turnIceServers(config.turn, identity) : []),
     heartbeatMs: config.heartbeatMs,
     joinTimeoutMs: config.joinTimeoutMs,
     impairmentEnabled: config.impairmentEnabled,

@@ -28,7 +28,8 @@ export interface SessionDeps {
   rooms: RoomService;
   tokens: TokenIssuer;
   log: Logger;
-  iceServers: () => IceServer[];
+  /** ICE servers for a joining identity (TURN credentials are issued per identity). */
+  iceServers: (identity: string) => IceServer[];
   heartbeatMs: number;
   joinTimeoutMs: number;
   /** Whether admins may set the SFU's controlled impairment (SFU_IMPAIRMENT). */
@@ -238,7 +239,7 @@ export class Session {
       name: claims.name,
       room: claims.room,
       participants: outcome.others,
-      iceServers: this.deps.iceServers(),
+      iceServers: this.deps.iceServers(claims.identity),
       grants: claims.grants,
       heartbeatMs: this.deps.heartbeatMs,
       impairment: outcome.impairment,

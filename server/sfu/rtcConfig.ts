@@ -21,6 +21,8 @@ export interface RtcOptions {
   listenIp: string | undefined;
   /** Address written into offered candidates instead of the local one (NAT, containers). */
   announcedIp: string | undefined;
+  /** Also offer passive TCP host candidates (ICE-TCP), for clients whose UDP is blocked. */
+  iceTcp: boolean;
 }
 
 export function peerConnectionConfig(opts: RtcOptions): RTCPeerConnectionConfig {
@@ -32,6 +34,7 @@ export function peerConnectionConfig(opts: RtcOptions): RTCPeerConnectionConfig 
     // its own ICE and DTLS transport and leaves the unused ones bound.
     bundlePolicy: 'max-bundle',
     iceUseIpv6: false,
+    iceUseTcp: opts.iceTcp,
     icePortRange: opts.portRange,
     iceInterfaceAddresses: opts.listenIp ? { udp4: opts.listenIp } : undefined,
     iceAdditionalHostAddresses: opts.listenIp ? [opts.listenIp] : undefined,
@@ -58,6 +61,7 @@ export function rewriteCandidates(sdp: string, opts: RtcOptions): string {
     if (line.startsWith('a=candidate:')) {
       const parts = line.split(' ');
       // a=candidate:<foundation> <component> <transport> <priority> <address> <port> typ ...
+      // (the same for UDP and TCP: `... tcp <priority> <address> <port> typ host tcptype passive`)
       const address = parts[4];
       if (opts.listenIp && address !== opts.listenIp) continue;
       if (opts.announcedIp) parts[4] = opts.announcedIp;

@@ -89,6 +89,12 @@ export class SfuParticipant implements MediaParticipant {
         if (this.closed) return;
         this.room.trackPublished(this, track.kind === 'audio' ? 'audio' : 'video', track, receiver);
       };
+      // The client's latency probes: every message comes straight back on its channel.
+      pc.onDataChannel.subscribe((channel) => {
+        channel.onMessage.subscribe((data) => {
+          if (!this.closed && channel.readyState === 'open') channel.send(data);
+        });
+      });
       this.watchConnection(pc, 'publisher');
     }
     const pc = this.publisher;

@@ -1,6 +1,7 @@
 // Helpers for driving the call page in Chromium and reading what it receives.
 import { createSocket } from 'node:dgram';
 import type { Browser, Page } from 'playwright-core';
+import type { ProbeSummary } from '../../client/stats/probes.js';
 import type { QualityReport } from '../../client/stats/report.js';
 
 export interface RemoteMediaStats {
@@ -19,6 +20,8 @@ declare global {
       publisherStats(): Promise<{ videoPliCount: number; videoFramesEncoded: number; audioBytesSent: number }>;
       /** The latest call-quality figures: uplink, each remote participant, the server's; undefined before the first. */
       quality(): QualityReport | undefined;
+      /** The message-latency probe's figures per path, while connected. */
+      probes(): ProbeSummary | undefined;
       /** Opens the stats panel. */
       openStats(): void;
     };
@@ -27,9 +30,10 @@ declare global {
 
 /**
  * Opens a deep link in a fresh browser context and waits until the page has joined.
- * `token` replaces the development token endpoint (a token with other grants).
+ * `token` replaces the development token endpoint (a token with other grants); `query`
+ * adds URL parameters (e.g. `transport`).
  */
-export async function openCall(browser: Browser, baseUrl: string, room: string, name: string, token?: string): Promise<Page> {
+export async function openCall(browser: Browser, baseUrl: string, room: string, name: string, token?: string, query: Record<string, string> = {}): Promise<Page> {
   const context = await browser.newContext();
   if (token) {
     await context.route('**/api/token', (route) =>
@@ -38,7 +42,8 @@ export async function openCall(browser: Browser, baseUrl: string, room: string, 
   }
   const page = await context.newPage();
   page.on('pageerror', (err) => process.stderr.write(`[page ${name}] ${err.message}\n`));
-  await page.goto(`${baseUrl}/?room=${encodeURIComponent(room)}&name=${encodeURIComponent(name)}`);
+  const params = new URLSearchParams({ room, name, ...query });
+  await page.goto(`${baseUrl}/?${params.toString()}`);
   await waitFor(() => page.evaluate(() => document.body.dataset.callState === 'joined'), 10_000, `${name} joined ${room}`);
   return page;
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { readyLine } from './readyLine.js';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -51,29 +52,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   child.once('exit', () => {
     exited = true;
   });
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server did not start within 15 s:\n${logs.join('\n')}`));
-    }, 15_000);
-    const onData = (chunk: Buffer): void => {
-      for (const line of chunk.toString().split('\n')) {
-        if (!line.trim()) continue;
-        logs.push(line);
-        if (line.includes('Call server ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${logs.join('\n')}`));
-    });
-  });
-  await ready;
+  await readyLine(child, (line) => line.includes('Call server ready'), logs, 15_000, 'server');
   return {
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/ws`,

@@ -26,7 +26,8 @@ describe('loadConfig: defaults', () => {
       devTokens: true,
       tokenTtlSeconds: 6 * 3600,
       tls: undefined,
-      rtc: { portRange: undefined, listenIp: undefined, announcedIp: undefined },
+      rtc: { portRange: undefined, listenIp: undefined, announcedIp: undefined, iceTcp: true },
+      turn: undefined,
       heartbeatMs: 10_000,
       joinTimeoutMs: 10_000,
       maxParticipantsPerRoom: 16,
@@ -124,5 +125,28 @@ describe('loadConfig: TLS', () => {
   it('prefers given files over a self-signed certificate', () => {
     expect(loadConfig({ TLS_CERT: 'c.pem', TLS_KEY: 'k.pem', TLS_SELF_SIGNED: 'true' }).tls).toEqual({ cert: 'c.pem', key: 'k.pem' });
     expect(loadConfig({ TLS_SELF_SIGNED: 'yes' }).tls).toEqual({ selfSigned: true });
+  });
+});
+
+describe('loadConfig: TCP media', () => {
+  it('offers ICE-TCP candidates unless RTC_ICE_TCP=false', () => {
+    expect(loadConfig({}).rtc.iceTcp).toBe(true);
+    expect(loadConfig({ RTC_ICE_TCP: 'false' }).rtc.iceTcp).toBe(false);
+  });
+
+  it('reads TURN servers as a comma-separated list with a shared secret and a TTL', () => {
+    const config = loadConfig({ TURN_SECRET: 'a-turn-secret-of-some-length', TURN_URLS: 'turn:127.0.0.1:3478?transport=tcp, turns:turn.example.org:443?transport=tcp' });
+    expect(config.turn).toEqual({
+      secret: 'a-turn-secret-of-some-length',
+      urls: ['turn:127.0.0.1:3478?transport=tcp', 'turns:turn.example.org:443?transport=tcp'],
+      ttlSeconds: 3600,
+    });
+    expect(loadConfig({ TURN_SECRET: 'a-turn-secret-of-some-length', TURN_URLS: 'turn:h:3478', TURN_TTL_SECONDS: '600' }).turn?.ttlSeconds).toBe(600);
+  });
+
+  it('refuses a TURN secret without URLs, URLs without a secret, and URLs that are not TURN or STUN', () => {
+    expect(configError({ TURN_SECRET: 'a-turn-secret-of-some-length' })).toContain('TURN_SECRET and TURN_URLS must be set together');
+    expect(configError({ TURN_URLS: 'turn:h:3478' })).toContain('TURN_SECRET and TURN_URLS must be set together');
+    expect(configError({ TURN_SECRET: 'a-turn-secret-of-some-length', TURN_URLS: 'http://h:3478' })).toContain('TURN_URLS');
   });
 });
