@@ -1,30 +1,16 @@
 // Helpers for driving the call page in Chromium and reading what it receives.
 import { createSocket } from 'node:dgram';
 import type { Browser, Page } from 'playwright-core';
-import type { ProbeSummary } from '../../client/stats/probes.js';
-import type { QualityReport } from '../../client/stats/report.js';
+import type { ParticipantStats } from '../../client/call.js';
+import type { CallDebugHook } from '../../client/debugHook.js';
 
-export interface RemoteMediaStats {
-  participantId: string;
-  framesDecoded: number;
-  audioBytesReceived: number;
-}
+/** What one page receives from one remote participant (cumulative counters). */
+export type RemoteMediaStats = ParticipantStats;
 
 declare global {
   interface Window {
-    __call: {
-      state(): string;
-      participantId(): string | undefined;
-      remoteParticipants(): string[];
-      stats(): Promise<RemoteMediaStats[]>;
-      publisherStats(): Promise<{ videoPliCount: number; videoFramesEncoded: number; audioBytesSent: number }>;
-      /** The latest call-quality figures: uplink, each remote participant, the server's; undefined before the first. */
-      quality(): QualityReport | undefined;
-      /** The message-latency probe's figures per path, while connected. */
-      probes(): ProbeSummary | undefined;
-      /** Opens the stats panel. */
-      openStats(): void;
-    };
+    /** Installed by the page (client/debugHook.ts). */
+    __call: CallDebugHook;
   }
 }
 
@@ -101,17 +87,30 @@ export async function waitForMedia(
   return Date.now();
 }
 
-/** Fails unless every UDP port of the range can be bound on 127.0.0.1 again. */
+/**
+ * Fails unless every UDP port of the range can be bound on 127.0.0.1 again within 3 s. A
+ * closed peer connection releases its socket a moment later (werift closes it
+ * asynchronously, and nothing announces it), hence the short re-check of busy ports.
+ */
 export async function expectPortsFree(min: number, max: number): Promise<void> {
-  const busy: number[] = [];
-  for (let port = min; port <= max; port++) {
-    const socket = createSocket('udp4');
-    const ok = await new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!ok) busy.push(port);
-    await new Promise<void>((resolve) => (ok ? socket.close(() => resolve()) : resolve()));
+  let busy = Array.from({ length: max - min + 1 }, (_, i) => min + i);
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const still: number[] = [];
+    for (const port of busy) if (!(await canBind(port))) still.push(port);
+    busy = still;
+    if (busy.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`UDP ports still bound 3 s after everyone left: ${busy.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
-  if (busy.length > 0) throw new Error(`UDP ports still bound after everyone left: ${busy.join(', ')}`);
+}
+
+async function canBind(port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  const ok = await new Promise<boolean>((resolve) => {
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => resolve(true));
+  });
+  await new Promise<void>((resolve) => (ok ? socket.close(() => resolve()) : resolve()));
+  return ok;
 }
