@@ -14,7 +14,7 @@ import { signalingUrl } from './signaling.js';
 import type { QualitySample } from './stats/history.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
 import type { QualityReport } from './stats/report.js';
-import type { ReceivedStats, TrackAssignment } from './subscriber.js';
+import type { ReceivedStats, TrackAssignment, VideoCounters } from './subscriber.js';
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
 import { transportChoiceProblem, type TransportChoice } from './transportChoice.js';
 import { displayNameProblem, roomNameProblem } from './validation.js';
@@ -42,6 +42,7 @@ export interface ParticipantStats {
   participantId: string;
   framesDecoded: number;
   audioBytesReceived: number;
+  video?: VideoCounters;
 }
 
 export interface LocalMediaState {
@@ -240,11 +241,12 @@ export class Call {
   /** What has been received so far from each participant in the room, from the subscriber connection. */
   async stats(): Promise<ParticipantStats[]> {
     const received = (await this.connection?.stats()) ?? new Map<string, ReceivedStats>();
-    return [...this.remotes.keys()].map((participantId) => ({
-      participantId,
-      framesDecoded: received.get(participantId)?.framesDecoded ?? 0,
-      audioBytesReceived: received.get(participantId)?.audioBytesReceived ?? 0,
-    }));
+    return [...this.remotes.keys()].map((participantId) => {
+      const r = received.get(participantId);
+      const out: ParticipantStats = { participantId, framesDecoded: r?.framesDecoded ?? 0, audioBytesReceived: r?.audioBytesReceived ?? 0 };
+      if (r?.video) out.video = r.video;
+      return out;
+    });
   }
 
   /** What this page has sent, from the publisher connection. */

@@ -2,6 +2,7 @@
 // opens the stats panel; nothing else. The tests declare its type on their side; the
 // page only defines the property.
 import type { Call, ParticipantStats, ProbeSummary, QualityReport } from './call.js';
+import type { ProbePath, ProbeSample } from './stats/probes.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
 
 export interface CallDebugHook {
@@ -14,6 +15,8 @@ export interface CallDebugHook {
   quality(): QualityReport | undefined;
   /** The message-latency probe's figures per path, while connected. */
   probes(): ProbeSummary | undefined;
+  /** Every probe of the last minute per path, and `now` on the same clock (for figures over a window). */
+  probeSamples(): { now: number; samples: Record<ProbePath, ProbeSample[]> } | undefined;
   openStats(): void;
 }
 
@@ -36,6 +39,7 @@ export function installDebugHook(page: DebugHookSource): void {
       return report && structuredClone(report);
     },
     probes: () => current()?.probes(),
+    probeSamples: () => current()?.probeSamples(),
     openStats: () => page.openStats(),
   });
   Object.defineProperty(window, '__call', { value: hook, writable: false, enumerable: false, configurable: false });

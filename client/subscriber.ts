@@ -16,6 +16,33 @@ export type TrackAssignment = ReadonlyMap<string, MediaStreamTrack[]>;
 export interface ReceivedStats {
   framesDecoded: number;
   audioBytesReceived: number;
+  /** The video stream's cumulative receive counters, once it has any (for experiments that diff them). */
+  video?: VideoCounters;
+}
+
+/** Chromium's cumulative inbound-rtp video counters (W3C webrtc-stats names). */
+export interface VideoCounters {
+  framesDecoded: number;
+  freezeCount: number;
+  /** Seconds. */
+  totalFreezesDuration: number;
+  /** Seconds, summed over emitted frames. */
+  jitterBufferDelay: number;
+  jitterBufferEmittedCount: number;
+  packetsReceived: number;
+  packetsLost: number;
+  nackCount: number;
+}
+
+const VIDEO_COUNTERS = ['framesDecoded', 'freezeCount', 'totalFreezesDuration', 'jitterBufferDelay', 'jitterBufferEmittedCount', 'packetsReceived', 'packetsLost', 'nackCount'] as const;
+
+function videoCounters(stat: Record<string, unknown>): VideoCounters {
+  const out = {} as VideoCounters;
+  for (const key of VIDEO_COUNTERS) {
+    const value = stat[key];
+    out[key] = typeof value === 'number' ? value : 0;
+  }
+  return out;
 }
 
 export interface SubscriberCallbacks {
@@ -74,6 +101,7 @@ export class Subscriber {
       if (participantId === undefined) return;
       const entry = out.get(participantId) ?? { framesDecoded: 0, audioBytesReceived: 0 };
       if (stat.kind === 'video' && typeof stat.framesDecoded === 'number') entry.framesDecoded += stat.framesDecoded;
+      if (stat.kind === 'video') entry.video = videoCounters(stat);
       if (stat.kind === 'audio' && typeof stat.bytesReceived === 'number') entry.audioBytesReceived += stat.bytesReceived;
       out.set(participantId, entry);
     });

@@ -93,7 +93,7 @@ function messageTable(run: ExperimentRun): TextTable {
 function videoTable(run: ExperimentRun): TextTable {
   const n = (title: string) => ({ title, numeric: true });
   return {
-    columns: [{ title: 'Profile' }, { title: 'Media transport' }, { title: 'Path' }, n('fps'), n('Freezes'), n('Jitter buffer ms'), n('Loss %'), n('NACKs')],
+    columns: [{ title: 'Profile' }, { title: 'Media transport' }, { title: 'Path' }, n('fps'), n('Freezes'), n('Jitter buffer ms'), n('Loss %'), n('NACKs'), n('Link drop %')],
     rows: orderedMeasurements(run).map((m) => {
       const v: VideoFigures = m.video ?? {};
       return [
@@ -105,6 +105,7 @@ function videoTable(run: ExperimentRun): TextTable {
         fixed(v.jitterBufferMs, 0),
         fixed(v.lossPercent, 1),
         fixed(v.nackCount, 0),
+        fixed(m.linkLossPercent, 1),
       ];
     }),
   };
@@ -112,7 +113,7 @@ function videoTable(run: ExperimentRun): TextTable {
 
 const deadline = `${PROBE_DEADLINE_MS / 1000} s`;
 const MESSAGE_NOTE = `Each cell: probe round trip p50 / p95 / p99, and the share of probes answered within ${deadline}.`;
-const VIDEO_NOTE = 'What one participant received from the other over the window.';
+const VIDEO_NOTE = 'What one participant received from the other over the window. Link drop: the share of client→server packets the impaired link dropped (the loss actually applied).';
 
 function headerFacts(run: ExperimentRun): [string, string][] {
   return [
@@ -120,7 +121,7 @@ function headerFacts(run: ExperimentRun): [string, string][] {
     ['Machine', run.machine],
     ['Window', `${fixed(run.windowSeconds, 0)} s per profile and transport`],
     ['Started', run.startedAt],
-    ['Impairment', 'applied to packets from the clients to the server'],
+    ['Impairment', run.impairmentNote ?? 'applied to packets from the clients to the server'],
   ];
 }
 

@@ -5,7 +5,7 @@ import type { ProbePath } from '../../client/stats/probes.js';
 /** How the media (and the data channels) reach the SFU: direct UDP, direct TCP (ICE-TCP), or TURN over TCP. */
 export type MediaTransport = 'udp' | 'tcp' | 'turn';
 
-/** A network condition, applied to every packet from the clients to the server. */
+/** A network condition between the clients and the server (where it acts: ExperimentRun.impairmentNote). */
 export interface ImpairmentProfile {
   /** Short identifier, e.g. `loss-5`. */
   id: string;
@@ -52,6 +52,8 @@ export interface Measurement {
   path: string;
   probes: Record<ProbePath, ProbeFigures>;
   video: VideoFigures;
+  /** Share of client→server packets the impaired link dropped during the window (netns mode): the loss actually applied. */
+  linkLossPercent?: number;
 }
 
 export interface ExperimentRun {
@@ -66,6 +68,8 @@ export interface ExperimentRun {
   profiles: ImpairmentProfile[];
   transports: MediaTransport[];
   measurements: Measurement[];
+  /** Where the impairment acts, for people (e.g. `delay both ways, loss on client→server packets`). */
+  impairmentNote?: string;
   /** What this run could not measure, and why (e.g. in reduced mode). */
   notMeasured: string[];
 }

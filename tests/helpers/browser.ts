@@ -18,9 +18,16 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+export interface ChromiumOptions {
+  /** Another executable that runs Chromium (e.g. a wrapper that enters a network namespace). */
+  executablePath?: string;
+  extraArgs?: string[];
+}
+
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const args = [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])];
+  return chromium.launch({ executablePath: options.executablePath ?? CHROMIUM_PATH, headless: true, args });
 }

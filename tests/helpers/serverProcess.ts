@@ -29,15 +29,25 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<ServerHandle> {
+export interface ServerPlacement {
+  /** Run inside this network namespace (`ip netns exec`, needs root). */
+  netns?: string;
+  /** The address it listens on for HTTP and media; 127.0.0.1 unless given. */
+  address?: string;
+}
+
+export async function startServer(env: Record<string, string> = {}, placement: ServerPlacement = {}): Promise<ServerHandle> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.resolve('dist/main.js')], {
+  const address = placement.address ?? '127.0.0.1';
+  const command = [process.execPath, path.resolve('dist/main.js')];
+  if (placement.netns) command.unshift('ip', 'netns', 'exec', placement.netns);
+  const child = spawn(command[0]!, command.slice(1), {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'test',
       PORT: String(port),
-      HOST: '127.0.0.1',
-      RTC_LISTEN_IP: '127.0.0.1',
+      HOST: address,
+      RTC_LISTEN_IP: address,
       JWT_SECRET: TEST_JWT_SECRET,
       DEV_TOKENS: 'true',
       LOG_LEVEL: 'info',
@@ -54,8 +64,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ser
   });
   await readyLine(child, (line) => line.includes('Call server ready'), logs, 15_000, 'server');
   return {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    url: `http://${address}:${port}`,
+    wsUrl: `ws://${address}:${port}/ws`,
     port,
     process: child,
     logs,

@@ -20,21 +20,31 @@ export interface TurnHandle {
 
 const TURN_BINARY = 'turnserver';
 
-export async function startTurnServer(secret = 'turn-test-secret-0123456789'): Promise<TurnHandle> {
+export interface TurnPlacement {
+  /** Run inside this network namespace (`ip netns exec`, needs root). */
+  netns?: string;
+  /** Listening and relay address; 127.0.0.1 unless given. */
+  address?: string;
+}
+
+export async function startTurnServer(secret = 'turn-test-secret-0123456789', placement: TurnPlacement = {}): Promise<TurnHandle> {
+  const address = placement.address ?? '127.0.0.1';
   if (spawnSync('sh', ['-c', `command -v ${TURN_BINARY}`]).status !== 0) {
     throw new Error(`${TURN_BINARY} not found: install Debian's coturn package (apt-get install coturn)`);
   }
   const port = await freePort();
   // Its pid file and user database would otherwise go to /var: one directory per server.
   const dir = await mkdtemp(path.join(tmpdir(), 'coturn-'));
+  const command = placement.netns ? ['ip', 'netns', 'exec', placement.netns, TURN_BINARY] : [TURN_BINARY];
   const child: ChildProcess = spawn(
-    TURN_BINARY,
+    command[0]!,
     [
+      ...command.slice(1),
       '-n', // no configuration file
       '-v',
       `--listening-port=${port}`,
-      '--listening-ip=127.0.0.1',
-      '--relay-ip=127.0.0.1',
+      `--listening-ip=${address}`,
+      `--relay-ip=${address}`,
       '--min-port=49152',
       '--max-port=65535',
       '--use-auth-secret',
@@ -57,9 +67,9 @@ export async function startTurnServer(secret = 'turn-test-secret-0123456789'): P
     exited = true;
   });
   // -v makes it log its listeners: the TCP one opening says it is ready.
-  await readyLine(child, (line) => line.includes(`TCP listener opened on : 127.0.0.1:${port}`), logs, 10_000, 'turnserver');
+  await readyLine(child, (line) => line.includes(`TCP listener opened on : ${address}:${port}`), logs, 10_000, 'turnserver');
   return {
-    url: `turn:127.0.0.1:${port}?transport=tcp`,
+    url: `turn:${address}:${port}?transport=tcp`,
     port,
     secret,
     logs,

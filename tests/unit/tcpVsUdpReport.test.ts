@@ -14,6 +14,7 @@ function measurement(profileId: string, transport: MediaTransport, extra: Partia
     path: `${transport} host→host`,
     probes: { signaling: full(52.4, 60.6, 259.5), reliable: full(10, 20, 30, 0.973), unreliable: full(5, 6, 7, 0.29) },
     video: { fps: 29.04, freezeCount: 2, freezeSeconds: 0.83, jitterBufferMs: 61.6, lossPercent: 1.25, nackCount: 17 },
+    linkLossPercent: 1.04,
     ...extra,
   };
 }
@@ -83,9 +84,9 @@ describe('renderMarkdown', () => {
     expect(row?.[4]).toBe('not measured');
   });
 
-  it('prints the video figures: path, fps, freezes with seconds, jitter buffer, loss, NACKs', () => {
+  it('prints the video figures: path, fps, freezes with seconds, jitter buffer, loss, NACKs, the link\'s drops', () => {
     const [row] = tableRows(renderMarkdown(sampleRun()), 'Video');
-    expect(row).toEqual(['No impairment', 'UDP', 'udp host→host', '29.0', '2 (0.8 s)', '62', '1.3', '17']);
+    expect(row).toEqual(['No impairment', 'UDP', 'udp host→host', '29.0', '2 (0.8 s)', '62', '1.3', '17', '1.0']);
   });
 
   it('states the run facts and that impairment applies from the clients to the server', () => {
@@ -152,7 +153,7 @@ describe('values the run does not have', () => {
     const run = sampleRun();
     const bare: ProbeFigures = { sent: 10, delivered: 3 };
     run.measurements = [
-      measurement('clean', 'udp', { video: {}, probes: { signaling: bare, reliable: { sent: 0, delivered: 0 }, unreliable: { sent: 10, delivered: 0 } } }),
+      measurement('clean', 'udp', { video: {}, linkLossPercent: undefined, probes: { signaling: bare, reliable: { sent: 0, delivered: 0 }, unreliable: { sent: 10, delivered: 0 } } }),
       measurement('loss-5', 'tcp', { path: '', video: { freezeCount: 1 } }),
     ];
     run.notMeasured = ['TURN/TCP: relay did not start'];
@@ -171,7 +172,7 @@ describe('values the run does not have', () => {
     expect(first?.slice(2)).toEqual(['– / – / – ms · 30.0%', 'not measured', '– / – / – ms · 0.0%']);
     expect(second?.[1]).toBe('ICE-TCP');
     const video = tableRows(md, 'Video');
-    expect(video[0]?.slice(2)).toEqual(['udp host→host', '–', '–', '–', '–', '–']);
+    expect(video[0]?.slice(2)).toEqual(['udp host→host', '–', '–', '–', '–', '–', '–']);
     expect(video[1]?.slice(2, 5)).toEqual(['–', '–', '1 (– s)']);
   });
 

@@ -1,0 +1,46 @@
+// Figures over one measurement window, from what the page keeps: the probes' send times
+// and round trips, and the cumulative video counters read at the window's two ends.
+import type { VideoCounters } from '../../client/subscriber.js';
+import { PROBE_DEADLINE_MS, percentile, type ProbeSample } from '../../client/stats/probes.js';
+import type { ProbeFigures, VideoFigures } from './results.js';
+
+/**
+ * The probes sent in [from, to) on the page's clock. Read them at least the deadline after
+ * `to`, so every probe of the window has had its chance to come back.
+ */
+export function probeFigures(samples: readonly ProbeSample[], from: number, to: number, deadlineMs = PROBE_DEADLINE_MS): ProbeFigures {
+  const rtts: number[] = [];
+  let sent = 0;
+  for (const { sentAt, rttMs } of samples) {
+    if (sentAt < from || sentAt >= to) continue;
+    sent++;
+    if (rttMs !== undefined && rttMs <= deadlineMs) rtts.push(rttMs);
+  }
+  rtts.sort((a, b) => a - b);
+  const out: ProbeFigures = { sent, delivered: rtts.length };
+  if (sent > 0) out.deliveryRatio = rtts.length / sent;
+  const p50 = percentile(rtts, 50);
+  const p95 = percentile(rtts, 95);
+  const p99 = percentile(rtts, 99);
+  if (p50 !== undefined) out.p50Ms = p50;
+  if (p95 !== undefined) out.p95Ms = p95;
+  if (p99 !== undefined) out.p99Ms = p99;
+  return out;
+}
+
+/** Received video between two readings of the counters taken `seconds` apart. */
+export function videoFigures(start: VideoCounters | undefined, end: VideoCounters | undefined, seconds: number): VideoFigures {
+  if (!start || !end || seconds <= 0) return {};
+  const d = (key: keyof VideoCounters): number => Math.max(0, end[key] - start[key]);
+  const out: VideoFigures = {
+    fps: d('framesDecoded') / seconds,
+    freezeCount: d('freezeCount'),
+    freezeSeconds: d('totalFreezesDuration'),
+    nackCount: d('nackCount'),
+  };
+  const emitted = d('jitterBufferEmittedCount');
+  if (emitted > 0) out.jitterBufferMs = (d('jitterBufferDelay') / emitted) * 1000;
+  const expected = d('packetsReceived') + d('packetsLost');
+  if (expected > 0) out.lossPercent = (d('packetsLost') / expected) * 100;
+  return out;
+}
