@@ -45,7 +45,7 @@ export class ProbeChart {
       el(
         'table',
         { class: 'stats-table probe-table' },
-        el('thead', {}, el('tr', {}, el('th', {}, 'Path, last minute'), el('th', {}, 'p50 ms'), el('th', {}, 'p95 ms'), el('th', {}, 'p99 ms'), el('th', { title: `Answered within ${PROBE_DEADLINE_MS / 1000} s` }, 'Delivered %'))),
+        el('thead', {}, el('tr', {}, el('th', { title: 'Round trips over the last minute, ms' }, 'Path (ms, last min)'), el('th', {}, 'p50'), el('th', {}, 'p95'), el('th', {}, 'p99'), el('th', { title: `Answered within ${PROBE_DEADLINE_MS / 1000} s` }, 'Deliv. %'))),
         body,
       ),
     );

@@ -14,7 +14,7 @@ import { NoticeBar } from './noticeBar.js';
 import { qualityToCsv, qualityToJson } from './stats/export.js';
 import type { ProbeView } from './probeChart.js';
 import { StatsPanel, type ExportFormat } from './statsPanel.js';
-import type { TransportChoice } from './transportChoice.js';
+import { parseTransportChoice, TRANSPORT_CHOICES, type TransportChoice } from './transportChoice.js';
 import { Toasts } from './toasts.js';
 import { VideoGrid } from './videoGrid.js';
 
@@ -39,6 +39,7 @@ export class CallPage {
   private readonly roomTitle = el('h1', { class: 'room-name', 'data-testid': 'room-name' });
   private readonly count = el('span', { class: 'count', 'data-testid': 'participant-count' });
   private readonly audioUnlock: HTMLButtonElement;
+  private readonly transportSwitch: HTMLSelectElement;
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly root: HTMLElement) {
@@ -66,6 +67,14 @@ export class CallPage {
       this.grid.enableAudio();
       this.audioUnlock.hidden = true;
     });
+    // Switching the media transport mid-call: the page leaves and rejoins the room with the
+    // other choice (a second or two), so both ends gather candidates for the new path.
+    this.transportSwitch = el(
+      'select',
+      { class: 'transport-switch', 'data-testid': 'transport-switch', 'aria-label': 'Media transport', title: 'Media transport: switching rejoins the room' },
+      ...TRANSPORT_CHOICES.map(({ value, label }) => el('option', { value }, label)),
+    );
+    this.transportSwitch.addEventListener('change', () => this.switchTransport(parseTransportChoice(this.transportSwitch.value)));
     const copyLink = el('button', { type: 'button', class: 'ghost', title: 'Copy the link to this room' }, icon(linkIcon), 'Copy link');
     copyLink.addEventListener('click', () => void this.copyLink());
 
@@ -82,7 +91,12 @@ export class CallPage {
     this.callScreen = el(
       'section',
       { class: 'screen call-screen' },
-      el('header', { class: 'call-header' }, el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip), copyLink),
+      el(
+        'header',
+        { class: 'call-header' },
+        el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
+        el('div', { class: 'header-actions' }, this.transportSwitch, copyLink),
+      ),
       el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element),
       this.controls.element,
     );
@@ -114,6 +128,7 @@ export class CallPage {
     this.notice.clear();
     saveName(name);
     this.form.fill(room, name, transport);
+    this.transportSwitch.value = transport;
     const call = new Call({ transport });
     this.call = call;
     this.attach(call);
@@ -123,6 +138,18 @@ export class CallPage {
     call.join(room, name).catch(() => {
       // The `failed` state shows the reason.
     });
+  }
+
+  /** Leaves and rejoins the same room with another transport choice; the old call's end is not shown. */
+  private switchTransport(transport: TransportChoice): void {
+    const call = this.call;
+    if (!call || transport === call.transport) return;
+    const statsOpen = this.stats.open;
+    this.detach();
+    void call.leave();
+    this.join(call.room, call.name, transport);
+    if (statsOpen) this.setStatsOpen(true);
+    this.toasts.show(`Rejoining over ${TRANSPORT_CHOICES.find((c) => c.value === transport)?.label ?? transport}`);
   }
 
   private attach(call: Call): void {

@@ -81,6 +81,41 @@ describe('media over a forced transport', () => {
     }
   });
 
+  it('switching a live call from UDP to TCP rejoins over ICE-TCP, and video decodes again both ways', async () => {
+    const a = await openCall(browser, server.url, 'switch', 'Alice', undefined, { transport: 'udp' });
+    pages.push(a);
+    const b = await openCall(browser, server.url, 'switch', 'Bob', undefined, { transport: 'udp' });
+    pages.push(b);
+    const bId = (await b.evaluate(() => window.__call.participantId())) as string;
+    const before = (await a.evaluate(() => window.__call.participantId())) as string;
+    await waitForMedia(a, [bId], { timeoutMs: 20_000 });
+
+    await a.getByTestId('transport-switch').selectOption('tcp');
+    let after: string | undefined;
+    await waitFor(
+      async () => {
+        after = await a.evaluate(() => (window.__call.state() === 'joined' ? window.__call.participantId() : undefined));
+        return after !== undefined && after !== before;
+      },
+      15_000,
+      'Alice rejoined',
+    );
+    await waitForMedia(a, [bId], { timeoutMs: 20_000 });
+    await waitForMedia(b, [after as string], { timeoutMs: 20_000 });
+    let uplink: TransportFigures | undefined;
+    await waitFor(
+      async () => {
+        uplink = (await a.evaluate(() => window.__call.quality()))?.uplink?.transport;
+        return uplink?.protocol !== undefined;
+      },
+      10_000,
+      "Alice's new uplink path",
+    );
+    expect(uplink).toMatchObject({ protocol: 'tcp', relayed: false });
+    expect(new URL(a.url()).searchParams.get('transport')).toBe('tcp');
+    expect(await a.getByTestId('transport-switch').inputValue()).toBe('tcp');
+  });
+
   it('the join form offers the choice, prefilled from the URL, and the call keeps it in its link', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
