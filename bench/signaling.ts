@@ -25,6 +25,7 @@ import type { LoadReport } from '../loadtest/report.js';
 import { freePort } from '../tests/helpers/serverProcess.js';
 import { cpuSeconds, median, openFileLimits, rssKb, sampleCpu, sleep, startChild, type Child } from './processes.js';
 import { summarizeProfile } from './profile.js';
+import { printTable, row } from './table.js';
 import { measureTokenVerify } from './tokenVerify.js';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } } });
@@ -218,20 +219,6 @@ async function benchTarget(target: Target): Promise<TargetResult> {
     return { joinStorm, rssBeforeKb, rssHeldKb, heldWhenMeasured, kbPerConnection, serverCpuWhileHeldPercent, fanout, capacity };
   } finally {
     await server.stop();
-  }
-}
-
-function row(figure: string, ours: number, bare: number, digits: number, target: string): string[] {
-  const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-  const ratio = bare !== 0 && Number.isFinite(ours) && Number.isFinite(bare) ? (ours / bare).toFixed(2) : '-';
-  return [figure, f(ours), f(bare), ratio, target];
-}
-
-function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const [i, r] of rows.entries()) {
-    console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }
 
