@@ -46,6 +46,19 @@ export function percentile(sorted: readonly number[], p: number): number | undef
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
+/** p50/p95/p99 of round trips (sorts `rtts` in place); a percentile is left out when there are none. */
+export function rttPercentiles(rtts: number[]): { p50Ms?: number; p95Ms?: number; p99Ms?: number } {
+  rtts.sort((a, b) => a - b);
+  const out: { p50Ms?: number; p95Ms?: number; p99Ms?: number } = {};
+  const p50 = percentile(rtts, 50);
+  const p95 = percentile(rtts, 95);
+  const p99 = percentile(rtts, 99);
+  if (p50 !== undefined) out.p50Ms = p50;
+  if (p95 !== undefined) out.p95Ms = p95;
+  if (p99 !== undefined) out.p99Ms = p99;
+  return out;
+}
+
 /** The probes of one path in the window, oldest first. */
 class PathLog {
   private readonly entries: (ProbeSample & { seq: number })[] = [];
@@ -85,15 +98,8 @@ class PathLog {
       decided++;
       if (rttMs !== undefined && rttMs <= deadlineMs) delivered++;
     }
-    rtts.sort((a, b) => a - b);
-    const out: ProbePathSummary = { decided, delivered };
+    const out: ProbePathSummary = { decided, delivered, ...rttPercentiles(rtts) };
     if (decided > 0) out.deliveryRatio = delivered / decided;
-    const p50 = percentile(rtts, 50);
-    const p95 = percentile(rtts, 95);
-    const p99 = percentile(rtts, 99);
-    if (p50 !== undefined) out.p50Ms = p50;
-    if (p95 !== undefined) out.p95Ms = p95;
-    if (p99 !== undefined) out.p99Ms = p99;
     if (this.lastRtt !== undefined) out.lastRttMs = this.lastRtt;
     return out;
   }

@@ -1,7 +1,7 @@
 // Figures over one measurement window, from what the page keeps: the probes' send times
 // and round trips, and the cumulative video counters read at the window's two ends.
 import type { VideoCounters } from '../../client/subscriber.js';
-import { PROBE_DEADLINE_MS, percentile, type ProbeSample } from '../../client/stats/probes.js';
+import { PROBE_DEADLINE_MS, rttPercentiles, type ProbeSample } from '../../client/stats/probes.js';
 import type { ProbeFigures, VideoFigures } from './results.js';
 
 /**
@@ -16,15 +16,8 @@ export function probeFigures(samples: readonly ProbeSample[], from: number, to: 
     sent++;
     if (rttMs !== undefined && rttMs <= deadlineMs) rtts.push(rttMs);
   }
-  rtts.sort((a, b) => a - b);
-  const out: ProbeFigures = { sent, delivered: rtts.length };
+  const out: ProbeFigures = { sent, delivered: rtts.length, ...rttPercentiles(rtts) };
   if (sent > 0) out.deliveryRatio = rtts.length / sent;
-  const p50 = percentile(rtts, 50);
-  const p95 = percentile(rtts, 95);
-  const p99 = percentile(rtts, 99);
-  if (p50 !== undefined) out.p50Ms = p50;
-  if (p95 !== undefined) out.p95Ms = p95;
-  if (p99 !== undefined) out.p99Ms = p99;
   return out;
 }
 
