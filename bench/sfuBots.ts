@@ -4,7 +4,7 @@
 // real signaling protocol, so the server does exactly what it does for browsers:
 // DTLS-SRTP, one forwarded copy per subscriber, RTCP.
 import { RTCPeerConnection, RtpHeader, RtpPacket, type RTCRtpTransceiver } from 'werift';
-import { gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from '../server/sfu/rtcConfig.js';
+import { answerSfuOffer, gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from '../server/sfu/rtcConfig.js';
 import { signedToken } from '../tests/helpers/tokens.js';
 import { TestClient } from '../tests/helpers/wsClient.js';
 import { serveRequests } from './ipcChild.js';
@@ -106,8 +106,7 @@ async function addSubscriber(wsUrl: string, room: string, index: number): Promis
       const offer = await client.nextEvent('offer', 3_600_000).catch(() => undefined);
       if (!offer) return; // the socket closed
       seen.offers++;
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
-      await pc.setLocalDescription(await pc.createAnswer());
+      await answerSfuOffer(pc, offer.sdp);
       await gatheringComplete(pc);
       const res = await client.request({ type: 'answer', sdp: rewriteCandidates(pc.localDescription!.sdp, RTC) }, 15_000);
       if (res.ok) seen.answered++;

@@ -92,3 +92,31 @@ export function gatheringComplete(pc: RTCPeerConnection, timeoutMs = 5000): Prom
     }
   });
 }
+
+/**
+ * The SFU's offers (the subscriber connections) ask to be the DTLS client
+ * (`a=setup:active` where werift writes `actpass`), so the browser answers `passive` and
+ * runs the DTLS server. Why: werift 0.25's DTLS server mishandles a client that resends
+ * its second flight while the first copy is still being processed (it hashes both into
+ * the handshake, derives other keys and sends a Finished the browser cannot verify; the
+ * connection then stays in DTLS `connecting` for good). Chromium resends after ~50 ms on
+ * loopback, so on a busy machine this hit about one ICE-TCP call in five. werift's DTLS
+ * client ignores such duplicates. RFC 8842 lets an offerer say `active`; the same role
+ * is then kept in every later offer, as it must be.
+ */
+export function offerAsDtlsClient(sdp: string): string {
+  return sdp.replaceAll('a=setup:actpass', 'a=setup:active');
+}
+
+/**
+ * Answers one of the SFU's offers on a werift peer (bots and tests) and applies the answer.
+ * werift answers `active` whatever the offer says, so an `active` offer (see
+ * offerAsDtlsClient) gets its answer turned to `passive` before it is applied; werift then
+ * runs the DTLS server, as the answer says.
+ */
+export async function answerSfuOffer(pc: RTCPeerConnection, offerSdp: string): Promise<void> {
+  await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+  const answer = await pc.createAnswer();
+  const sdp = offerSdp.includes('a=setup:active') ? answer.sdp.replaceAll('a=setup:active', 'a=setup:passive') : answer.sdp;
+  await pc.setLocalDescription({ type: 'answer', sdp });
+}

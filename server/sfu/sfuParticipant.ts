@@ -17,7 +17,7 @@ import {
 import type { Grants } from '../../signaling/auth.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
 import type { MediaKind, ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
-import { gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
+import { gatheringComplete, offerAsDtlsClient, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
 import type { SfuTotals } from './totals.js';
 import type { TrackForwarder } from './trackForwarder.js';
 
@@ -193,7 +193,7 @@ export class SfuParticipant implements MediaParticipant {
     for (const { forwarder, transceiver } of this.subscriptions.values()) {
       if (transceiver.mid !== null) tracks.push({ mid: transceiver.mid, participantId: forwarder.publisherId, kind: forwarder.kind });
     }
-    this.events.offer(rewriteCandidates(local.sdp, this.rtc), tracks);
+    this.events.offer(offerAsDtlsClient(rewriteCandidates(local.sdp, this.rtc)), tracks);
   }
 
   /**

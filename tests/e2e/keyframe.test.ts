@@ -6,6 +6,7 @@ import { RTCPeerConnection, type MediaStreamTrack, type RTCRtpReceiver, type Rtp
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { answerSfuOffer } from '../../server/sfu/rtcConfig.js';
 import { launchChromium } from '../helpers/browser.js';
 import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import { openCall, waitFor } from './callPage.js';
@@ -77,8 +78,7 @@ it("a subscriber's keyframe request reaches the publisher and a keyframe follows
     const msg = JSON.parse(String(data)) as { type: string; sdp?: string };
     if (msg.type !== 'offer' || !msg.sdp) return;
     void (async () => {
-      await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp! });
-      await pc.setLocalDescription(await pc.createAnswer());
+      await answerSfuOffer(pc, msg.sdp!);
       send({ type: 'answer', sdp: pc.localDescription!.sdp });
     })();
   });

@@ -1,7 +1,8 @@
 // The SFU's offered candidates: only the listen address, announced as configured, for
-// UDP and ICE-TCP candidates alike.
+// UDP and ICE-TCP candidates alike; and the DTLS role the SFU asks for in its offers.
+import { RTCPeerConnection } from 'werift';
 import { describe, expect, it } from 'vitest';
-import { peerConnectionConfig, rewriteCandidates } from '../../server/sfu/rtcConfig.js';
+import { answerSfuOffer, gatheringComplete, offerAsDtlsClient, peerConnectionConfig, rewriteCandidates } from '../../server/sfu/rtcConfig.js';
 
 const SDP = [
   'v=0',
@@ -35,5 +36,38 @@ describe('peerConnectionConfig', () => {
     const base = { portRange: undefined, listenIp: undefined, announcedIp: undefined };
     expect(peerConnectionConfig({ ...base, iceTcp: true }).iceUseTcp).toBe(true);
     expect(peerConnectionConfig({ ...base, iceTcp: false }).iceUseTcp).toBe(false);
+  });
+});
+
+describe('DTLS roles on the connections the SFU offers', () => {
+  it('the SFU offers to be the DTLS client, and a werift peer answering it as server connects', async () => {
+    const rtc = { portRange: undefined, listenIp: '127.0.0.1', announcedIp: undefined, iceTcp: false } as const;
+    const sfu = new RTCPeerConnection(peerConnectionConfig(rtc));
+    const peer = new RTCPeerConnection(peerConnectionConfig(rtc));
+    try {
+      sfu.addTransceiver('video', { direction: 'sendonly' });
+      await sfu.setLocalDescription(await sfu.createOffer());
+      await gatheringComplete(sfu);
+      const offer = offerAsDtlsClient(rewriteCandidates(sfu.localDescription!.sdp, rtc));
+      expect(offer).toContain('a=setup:active');
+      expect(offer).not.toContain('a=setup:actpass');
+
+      await answerSfuOffer(peer, offer);
+      await gatheringComplete(peer);
+      const answer = rewriteCandidates(peer.localDescription!.sdp, rtc);
+      expect(answer).toContain('a=setup:passive');
+      await sfu.setRemoteDescription({ type: 'answer', sdp: answer });
+
+      const connected = (pc: RTCPeerConnection): Promise<void> =>
+        new Promise((resolve) => {
+          if (pc.connectionState === 'connected') resolve();
+          pc.connectionStateChange.subscribe((state) => state === 'connected' && resolve());
+        });
+      await Promise.all([connected(sfu), connected(peer)]);
+      expect(sfu.dtlsTransports[0]?.role).toBe('client');
+      expect(peer.dtlsTransports[0]?.role).toBe('server');
+    } finally {
+      await Promise.all([sfu.close(), peer.close()]);
+    }
   });
 });
