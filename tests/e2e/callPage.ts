@@ -39,7 +39,7 @@ export async function remoteStats(page: Page): Promise<RemoteMediaStats[]> {
 }
 
 /** Polls a condition until it holds; fails with a description after the deadline. */
-export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -49,7 +49,8 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      const described = typeof what === 'string' ? what : what();
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${described}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -82,7 +83,8 @@ export async function waitForMedia(
       });
     },
     opts.timeoutMs - (opts.since ? Date.now() - opts.since : 0),
-    `media from ${participantIds.join(', ')}; last stats ${JSON.stringify(last)}`,
+    // Described when it fails, so the message shows the last stats read, not the first.
+    () => `media from ${participantIds.join(', ')}; last stats ${JSON.stringify(last)}`,
   );
   return Date.now();
 }
