@@ -1,6 +1,7 @@
 // The SFU: the media plane behind signaling's MediaPlane boundary. One SfuRoom per room
 // with participants on this node.
 import type { MediaPlane } from '../../signaling/media.js';
+import { guardDtlsClients } from './dtlsClientGuard.js';
 import type { RtcOptions } from './rtcConfig.js';
 import { SfuRoom } from './sfuRoom.js';
 import { newSfuTotals, type SfuTotals, type StreamQualityObserver } from './totals.js';
@@ -27,6 +28,7 @@ export class Sfu implements MediaPlane {
 
   constructor(private readonly options: SfuOptions) {
     this.totals = options.totals ?? newSfuTotals();
+    guardDtlsClients();
   }
 
   openRoom(roomId: string): SfuRoom {
