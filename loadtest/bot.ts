@@ -32,6 +32,9 @@ interface Connection {
   byId: Map<number, ResponseHandler>;
   inOrder: ResponseHandler[];
   closeWaiters: Array<(code: number) => void>;
+  /** Subscriber offers not yet taken (media mode), and who waits for the next one. */
+  offers: string[];
+  offerWaiters: Array<(sdp: string | undefined) => void>;
 }
 
 export class Bot {
@@ -60,7 +63,7 @@ export class Bot {
     metrics.connectAttempts++;
     this.drop();
     const ws = new WebSocket(wire.socketUrl(this.ctx.url, this.room), { perMessageDeflate: false });
-    const conn: Connection = { ws, opened: false, closing: false, byId: new Map(), inOrder: [], closeWaiters: [] };
+    const conn: Connection = { ws, opened: false, closing: false, byId: new Map(), inOrder: [], closeWaiters: [], offers: [], offerWaiters: [] };
     this.conn = conn;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -97,6 +100,7 @@ export class Bot {
         conn.byId.clear();
         for (const handler of conn.inOrder.splice(0)) handler(gone);
         for (const waiter of conn.closeWaiters.splice(0)) waiter(code);
+        for (const waiter of conn.offerWaiters.splice(0)) waiter(undefined);
       });
     });
   }
@@ -141,6 +145,19 @@ export class Bot {
     else conn.inOrder.push(onResponse);
     this.ctx.metrics.framesSent++;
     conn.ws.send(frame(id));
+  }
+
+  /**
+   * The oldest subscriber offer on the current socket not yet taken, waiting for one if
+   * none arrived; undefined once that socket is closed. Offers are kept from the moment
+   * the socket opens, since the first can arrive right behind the join response.
+   */
+  nextOffer(): Promise<string | undefined> {
+    const conn = this.conn;
+    if (!conn) return Promise.resolve(undefined);
+    const buffered = conn.offers.shift();
+    if (buffered !== undefined) return Promise.resolve(buffered);
+    return new Promise((resolve) => conn.offerWaiters.push(resolve));
   }
 
   /** Leaves (our protocol: `leave`, then the server closes with 1000); resolves with the close code. */
@@ -196,6 +213,10 @@ export class Bot {
     const incoming = this.ctx.wire.read(text);
     if (incoming.kind === 'fanout') {
       if (this.conn === conn) this.ctx.onFanout(this, incoming, atMs);
+    } else if (incoming.kind === 'offer') {
+      const waiter = conn.offerWaiters.shift();
+      if (waiter) waiter(incoming.sdp);
+      else conn.offers.push(incoming.sdp);
     } else if (incoming.kind === 'response') {
       let handler: ResponseHandler | undefined;
       if (incoming.id !== undefined) {

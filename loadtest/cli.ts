@@ -1,7 +1,8 @@
 // The command line: `rtc-loadtest --url ws://127.0.0.1:8080/ws --scenario fanout ...`.
 // Progress goes to stderr (one line rewritten in place on a terminal, plain lines
 // otherwise); the report goes to stdout as a table, or as JSON with --json.
-// Exit codes: 0 clean run, 1 errors or lost fan-out messages (or the run failed), 2 bad
+// Exit codes: 0 clean run, 1 errors, lost fan-out messages or failed media (loss above 1 %,
+// a peer that never connected, a stream that never arrived; or the run failed), 2 bad
 // arguments, 130 interrupted.
 import { HELP, optionWarnings, parseLoadArgs } from './options.js';
 import { formatProgress, formatReport } from './report.js';
@@ -50,7 +51,8 @@ async function main(): Promise<number> {
   process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
   if (report.interrupted) return 130;
   const lost = report.fanout.missing + report.fanout.mismatched;
-  return report.errors.total > 0 || lost > 0 ? 1 : 0;
+  const mediaFailed = report.media !== null && !report.media.ok;
+  return report.errors.total > 0 || lost > 0 || mediaFailed ? 1 : 0;
 }
 
 main().then(

@@ -5,6 +5,18 @@ import { z } from 'zod';
 
 export const SCENARIOS = ['join-storm', 'fanout', 'churn', 'reconnect'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+/** Scenarios whose bots stay in their rooms, so they can hold peer connections (--media). */
+export const MEDIA_SCENARIOS: readonly Scenario[] = ['join-storm', 'fanout'];
+
+/** Media mode (--media): werift peers that publish synthetic RTP and count what arrives. */
+export interface MediaOptions {
+  /** Publishers per room: the first N clients of each room; the others subscribe. */
+  publishersPerRoom: number;
+  /** Video RTP packets per second per publisher (audio is fixed at 50). */
+  videoPacketsPerSecond: number;
+  /** The local IPv4 address the peers bind and offer as their only candidate. */
+  ip: string;
+}
 
 export interface LoadOptions {
   url: string;
@@ -29,6 +41,8 @@ export interface LoadOptions {
   quiet: boolean;
   /** Prefix of room names and identities, so concurrent runs do not meet. */
   roomPrefix: string;
+  /** Media mode, or undefined for signaling only. */
+  media: MediaOptions | undefined;
 }
 
 export const HELP = `rtc-loadtest: signaling load generator for the rtc-sfu server
@@ -51,6 +65,13 @@ Usage: rtc-loadtest --url ws://127.0.0.1:8080/ws [options]
   --bare                 speak the bare broadcast protocol of bench/bareServer.ts (baseline)
   --allow-remote         allow a target that is not 127.0.0.0/8, ::1 or localhost
   --room-prefix P        prefix of room names and identities           (default lt-<random>)
+  --media                add media: werift peers publish synthetic audio + video RTP and the
+                         others in the room subscribe and count packets, loss and freezes
+                         (join-storm and fanout only)
+  --publishers N         --media: publishers per room, its first N clients (default 1)
+  --video-pps N          --media: video packets per second per publisher  (default 100)
+  --media-ip ADDR        --media: local IPv4 address the peers bind and offer (default 127.0.0.1;
+                         another than 127.0.0.0/8 needs --allow-remote)
   --json                 print the report as JSON on stdout (progress stays on stderr)
   --quiet                no progress line
   -h, --help             this text
@@ -94,6 +115,10 @@ const schema = z
       .optional(),
     json: z.boolean().default(false),
     quiet: z.boolean().default(false),
+    media: z.boolean().default(false),
+    publishers: positiveInt('--publishers', 100).optional(),
+    'video-pps': positiveInt('--video-pps', 2000).optional(),
+    'media-ip': z.ipv4({ error: '--media-ip must be an IPv4 address' }).optional(),
   })
   .superRefine((o, ctx) => {
     if (o.rate !== undefined && o['ramp-up'] !== undefined) {
@@ -101,6 +126,19 @@ const schema = z
     }
     if (o.rooms !== undefined && o.rooms > o.clients) {
       ctx.addIssue({ code: 'custom', path: ['rooms'], message: `--rooms (${o.rooms}) must not exceed --clients (${o.clients})` });
+    }
+    if (!o.media) {
+      for (const flag of ['publishers', 'video-pps', 'media-ip'] as const) {
+        if (o[flag] !== undefined) ctx.addIssue({ code: 'custom', path: [flag], message: `--${flag} needs --media` });
+      }
+    } else {
+      if (o.bare) ctx.addIssue({ code: 'custom', path: ['media'], message: '--media needs our protocol, not --bare' });
+      if (!MEDIA_SCENARIOS.includes(o.scenario)) {
+        ctx.addIssue({ code: 'custom', path: ['media'], message: `--media works with --scenario ${MEDIA_SCENARIOS.join(' or ')}, whose clients stay in their rooms` });
+      }
+      if (o['media-ip'] !== undefined && !o['allow-remote'] && !isLoopbackHost(o['media-ip'])) {
+        ctx.addIssue({ code: 'custom', path: ['media-ip'], message: `refusing --media-ip ${o['media-ip']}: only 127.0.0.0/8 is allowed without --allow-remote` });
+      }
     }
     if (URL.canParse(o.url) && !o['allow-remote'] && !isLoopbackHost(new URL(o.url).hostname)) {
       ctx.addIssue({
@@ -138,6 +176,10 @@ export function parseLoadArgs(argv: readonly string[]): ParsedArgs {
         'room-prefix': { type: 'string' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
+        media: { type: 'boolean' },
+        publishers: { type: 'string' },
+        'video-pps': { type: 'string' },
+        'media-ip': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }).values;
@@ -172,6 +214,7 @@ export function parseLoadArgs(argv: readonly string[]): ParsedArgs {
       json: o.json,
       quiet: o.quiet,
       roomPrefix: o['room-prefix'] ?? `lt-${Math.random().toString(36).slice(2, 8)}`,
+      media: o.media ? { publishersPerRoom: o.publishers ?? 1, videoPacketsPerSecond: o['video-pps'] ?? 100, ip: o['media-ip'] ?? '127.0.0.1' } : undefined,
     },
   };
 }
@@ -185,6 +228,12 @@ export function optionWarnings(o: LoadOptions): string[] {
   }
   if (!o.bare && o.messageRate > 45) {
     warnings.push(`--message-rate ${o.messageRate} per client is near or above the server's limit of 50 requests/s per socket: expect RATE_LIMITED`);
+  }
+  if (o.media) {
+    const smallest = Math.floor(o.clients / o.rooms);
+    if (smallest <= o.media.publishersPerRoom) {
+      warnings.push(`rooms of ${smallest} clients with ${o.media.publishersPerRoom} publisher(s) each: some rooms have no subscriber; add --clients or lower --publishers`);
+    }
   }
   return warnings;
 }

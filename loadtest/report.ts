@@ -1,6 +1,7 @@
 // The run's results: one JSON-serialisable object (what --json prints), the final table,
 // and the live progress line.
 import type { LatencySummary } from './histogram.js';
+import type { MediaProgress, MediaReport } from './media/mediaLoad.js';
 import { LATENCIES, type LatencyName, type Metrics } from './metrics.js';
 import type { LoadOptions } from './options.js';
 
@@ -11,7 +12,7 @@ export interface LoadReport {
   scenario: LoadOptions['scenario'];
   /** Which server protocol was spoken: ours or the bare baseline. */
   wire: 'ours' | 'bare';
-  options: Omit<LoadOptions, 'jwtSecret' | 'json' | 'quiet'> & { tokens: 'minted' | 'endpoint' | 'none' };
+  options: Omit<LoadOptions, 'jwtSecret' | 'json' | 'quiet' | 'media'> & { tokens: 'minted' | 'endpoint' | 'none'; media: boolean };
   startedAt: string;
   /** From the start of the schedule to the stop (deadline, interrupt or scenario end). */
   elapsedMs: number;
@@ -45,6 +46,8 @@ export interface LoadReport {
   errors: { total: number; byCode: Record<string, number> };
   /** The generator's own cost, to tell when it (not the server) was the limit. */
   generator: { cpuPercent: number; rssMb: number };
+  /** Media mode (--media): peers, packets, loss, freezes; null without --media. */
+  media: MediaReport | null;
 }
 
 export interface ReportInput {
@@ -56,6 +59,7 @@ export interface ReportInput {
   joinedAtEnd: number;
   heldAtEnd: number;
   cpuPercent: number;
+  media?: MediaReport;
 }
 
 const perSecond = (n: number, ms: number): number => (ms > 0 ? Math.round((n / ms) * 1000 * 10) / 10 : 0);
@@ -83,6 +87,7 @@ export function buildReport(input: ReportInput): LoadReport {
       allowRemote: o.allowRemote,
       roomPrefix: o.roomPrefix,
       tokens: o.bare ? 'none' : o.jwtSecret ? 'minted' : 'endpoint',
+      media: o.media !== undefined,
     },
     startedAt: input.startedAt.toISOString(),
     elapsedMs: Math.round(input.elapsedMs),
@@ -115,6 +120,7 @@ export function buildReport(input: ReportInput): LoadReport {
     },
     errors: { total: m.errorTotal, byCode: Object.fromEntries([...m.errors.entries()].sort(([a], [b]) => a.localeCompare(b))) },
     generator: { cpuPercent: Math.round(input.cpuPercent * 10) / 10, rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024) },
+    media: input.media ?? null,
   };
 }
 
@@ -150,6 +156,15 @@ export function formatReport(r: LoadReport): string {
     if (s.count === 0) continue;
     rows.push([LATENCY_LABELS[name], String(s.count), fmt(s.p50), fmt(s.p90), fmt(s.p99), fmt(s.p999), fmt(s.max)]);
   }
+  if (r.media) {
+    const media: Array<[string, LatencySummary]> = [
+      ['media connect, publisher (offer -> connected)', r.media.connectMs.publisher],
+      ['media connect, subscriber (offer -> connected)', r.media.connectMs.subscriber],
+    ];
+    for (const [label, s] of media) {
+      if (s.count > 0) rows.push([label, String(s.count), fmt(s.p50), fmt(s.p90), fmt(s.p99), fmt(s.p999), fmt(s.max)]);
+    }
+  }
   if (rows.length > 1) lines.push(table(rows), '');
   const c = r.clients;
   lines.push(`connections: ${c.joins} joins of ${c.planned} clients (${c.connectAttempts} connect attempts), held peak ${c.heldPeak}, in rooms at the end ${c.joinedAtEnd}`);
@@ -159,11 +174,32 @@ export function formatReport(r: LoadReport): string {
       `fan-out: ${f.sent} sent, ${f.delivered}/${f.expectedDeliveries} deliveries (${f.missing} missing, ${f.mismatched} mismatched), ${f.sendsPerSecond}/s sent, ${f.deliveriesPerSecond}/s delivered`,
     );
   }
+  if (r.media) lines.push(...formatMedia(r.media));
   lines.push(`messages: ${r.messages.sent} sent (${r.messages.sentPerSecond}/s), ${r.messages.received} received (${r.messages.receivedPerSecond}/s)`);
   const errors = Object.entries(r.errors.byCode).map(([code, n]) => `${code} ${n}`);
   lines.push(`errors: ${r.errors.total}${errors.length ? ` (${errors.join(', ')})` : ''}`);
   lines.push(`generator: ${r.generator.cpuPercent}% of one core, ${r.generator.rssMb} MB RSS`);
   return lines.join('\n');
+}
+
+/** The media section of the summary: peers, packets by kind, loss, freezes and the verdict. */
+function formatMedia(m: MediaReport): string[] {
+  const lines = [
+    `media: ${m.publishers.connected}/${m.publishers.planned} publishers, ${m.subscribers.connected}/${m.subscribers.planned} subscribers connected, ` +
+      `${m.streams.receiving}/${m.streams.expected} streams arriving (audio ${m.settings.audioPacketsPerSecond} pkt/s, video ${m.settings.videoPacketsPerSecond} pkt/s per publisher)`,
+    '',
+  ];
+  const rows = [['media packets', 'sent', 'received', 'expected', 'lost', 'loss %', 'duplicates']];
+  for (const [label, c] of [['audio', m.packets.audio], ['video', m.packets.video], ['total', m.packets]] as const) {
+    rows.push([label, String(c.sent), String(c.received), String(c.expected), String(c.lost), c.lossPercent.toFixed(2), String(c.duplicates)]);
+  }
+  lines.push(table(rows), '');
+  lines.push(
+    `media: forwarded ${m.forwardedPerSecond} pkt/s to our subscribers over ${(m.windowMs / 1000).toFixed(1)} s, ` +
+      `${m.freezes.count} video freezes (${m.freezes.totalSeconds.toFixed(1)} s frozen), generator event-loop delay p99 ${m.generatorLoopDelayMs.p99} ms, max ${m.generatorLoopDelayMs.max} ms`,
+    `media: ${m.ok ? 'ok' : `FAILED: ${m.failures.join('; ')}`}`,
+  );
+  return lines;
 }
 
 /** One progress sample, taken about once a second. */
@@ -177,6 +213,8 @@ export interface Progress {
   errors: number;
   /** The scenario's headline latency so far. */
   headline: { name: LatencyName; p99: number; count: number };
+  /** Media mode: RTP packets received per second by our subscribers, and loss so far. */
+  media?: MediaProgress;
 }
 
 /** One progress line as key=value pairs, readable by people and by the bench script. */
@@ -189,5 +227,6 @@ export function formatProgress(p: Progress): string {
     `recv/s=${Math.round(p.receivedPerSecond)}`,
     `${p.headline.name}.p99=${fmt(p.headline.p99)}ms(n=${p.headline.count})`,
     `errors=${p.errors}`,
+    ...(p.media ? [`media.rx/s=${Math.round(p.media.receivedPerSecond)}`, `media.loss=${p.media.lossPercent.toFixed(2)}%`] : []),
   ].join(' ');
 }

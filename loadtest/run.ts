@@ -1,6 +1,7 @@
 // The generator's in-process API: runs one scenario against a server and returns the
 // report. Bounded: it stops at the deadline or when `signal` aborts, and closes every
-// socket before it resolves. The CLI (cli.ts) and the tests use this.
+// peer connection (media mode) and socket before it resolves. The CLI (cli.ts) and the
+// tests use this.
 import type { LoadOptions, Scenario } from './options.js';
 import type { LatencyName } from './metrics.js';
 import { buildReport, type LoadReport, type Progress } from './report.js';
@@ -55,12 +56,14 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
       receivedPerSecond: (m.framesReceived - last.received) / dt,
       errors: m.errorTotal,
       headline: { name: scenario.headline, p99: h.percentile(99), count: h.count },
+      ...(ctx.media ? { media: ctx.media.progress() } : {}),
     });
     last = { at: now, sent: m.framesSent, received: m.framesReceived };
   }, hooks.progressIntervalMs ?? 1000);
 
   try {
-    await Promise.race([scenario.run(ctx), ctx.stopped]);
+    // Media runs to the deadline even when the scenario's own work ends earlier (fanout).
+    await Promise.race([scenario.run(ctx).then(() => (ctx.media ? ctx.stopped : undefined)), ctx.stopped]);
   } finally {
     clearInterval(progress);
   }
@@ -69,6 +72,8 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   const joinedAtEnd = ctx.joinedCount;
   const heldAtEnd = m.held;
   ctx.stop(false);
+  // Peer connections first, while the sockets that negotiated them are still up.
+  const media = await ctx.media?.stop(stoppedAt, Math.min(options.timeoutMs, 3000));
   await ctx.closeAll();
   const cpu = process.cpuUsage(cpu0);
   const elapsedMs = stoppedAt - ctx.startMs;
@@ -81,5 +86,6 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
     joinedAtEnd,
     heldAtEnd,
     cpuPercent: ((cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - ctx.startMs)) * 100,
+    media,
   });
 }

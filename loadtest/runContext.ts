@@ -3,6 +3,7 @@
 // and join are measured the same way everywhere.
 import { Bot, LoadError, type BotContext } from './bot.js';
 import { FanoutTracker } from './fanoutTracker.js';
+import { MediaLoad } from './media/mediaLoad.js';
 import { Metrics, type LatencyName } from './metrics.js';
 import type { LoadOptions } from './options.js';
 import type { Wire } from './wire.js';
@@ -11,6 +12,14 @@ export class RunContext {
   readonly metrics = new Metrics();
   readonly fanout: FanoutTracker;
   readonly bots: Bot[];
+  /** Media mode's peers (--media), else undefined. */
+  readonly media: MediaLoad | undefined;
+  /**
+   * Media mode: the last audio mute state each receiver saw from each sender.
+   * `participant-updated` then also announces publishing changes, and only a change of
+   * the mute state is a fan-out delivery. Everyone starts unmuted.
+   */
+  private readonly muteSeen = new Map<Bot, Map<string, boolean>>();
   /** Joined bots by room. */
   private readonly members = new Map<string, Set<Bot>>();
   /** performance.now() when the measured schedule starts. */
@@ -36,13 +45,15 @@ export class RunContext {
       url: options.url,
       timeoutMs: options.timeoutMs,
       onFanout: (receiver, d, atMs) => {
-        if (receiver.joined) this.fanout.delivered(receiver, d.sender, d.seq, d.state, atMs);
+        if (!receiver.joined || !this.isMuteChange(receiver, d.sender, d.state)) return;
+        this.fanout.delivered(receiver, d.sender, d.seq, d.state, atMs);
       },
     };
     this.bots = Array.from(
       { length: options.clients },
       (_, i) => new Bot(i, roomOf(options, i), identityOf(options, i), botContext),
     );
+    this.media = options.media ? new MediaLoad({ ...options, media: options.media }, this.bots, this.metrics) : undefined;
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.startMs = performance.now() + 20;
     this.deadlineMs = this.startMs + options.duration * 1000;
@@ -91,6 +102,7 @@ export class RunContext {
       let set = this.members.get(bot.room);
       if (!set) this.members.set(bot.room, (set = new Set()));
       set.add(bot);
+      this.media?.joined(bot);
       return true;
     } catch (err) {
       const code = err instanceof LoadError ? err.code : 'internal';
@@ -99,6 +111,15 @@ export class RunContext {
       if (!code.startsWith('response:')) bot.drop();
       return false;
     }
+  }
+
+  private isMuteChange(receiver: Bot, sender: string, state: boolean | undefined): boolean {
+    if (!this.media || state === undefined) return true;
+    let seen = this.muteSeen.get(receiver);
+    if (!seen) this.muteSeen.set(receiver, (seen = new Map()));
+    if ((seen.get(sender) ?? false) === state) return false;
+    seen.set(sender, state);
+    return true;
   }
 
   /** Takes a bot out of its room's member list (before it leaves or drops). */

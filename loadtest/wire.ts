@@ -14,6 +14,8 @@ export type Incoming =
   | { kind: 'response'; id: number | undefined; ok: boolean; code?: string; result?: unknown }
   /** A fan-out delivery from `sender`; `seq` when the frame carries it, `state` when it is inferred. */
   | { kind: 'fanout'; sender: string; seq?: number; state?: boolean }
+  /** An offer for the subscriber connection (media mode answers it). */
+  | { kind: 'offer'; sdp: string }
   | { kind: 'other' };
 
 export interface Wire {
@@ -40,7 +42,7 @@ export const oursWire: Wire = {
   read(text) {
     const fast = readParticipantUpdated(text);
     if (fast) return fast;
-    let msg: { type?: unknown; id?: unknown; ok?: unknown; error?: { code?: unknown }; result?: unknown; participant?: { id?: unknown; muted?: { audio?: unknown } } };
+    let msg: { type?: unknown; id?: unknown; ok?: unknown; error?: { code?: unknown }; result?: unknown; sdp?: unknown; participant?: { id?: unknown; muted?: { audio?: unknown } } };
     try {
       msg = JSON.parse(text) as typeof msg;
     } catch {
@@ -55,6 +57,7 @@ export const oursWire: Wire = {
       };
     }
     if (msg.type === 'error') return { kind: 'response', id: undefined, ok: false, code: String(msg.error?.code ?? 'UNKNOWN') };
+    if (msg.type === 'offer' && typeof msg.sdp === 'string') return { kind: 'offer', sdp: msg.sdp };
     if (msg.type === 'participant-updated' && typeof msg.participant?.id === 'string') {
       return { kind: 'fanout', sender: msg.participant.id, state: msg.participant.muted?.audio === true };
     }
