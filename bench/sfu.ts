@@ -9,14 +9,19 @@
 // then the relay and its plain UDP bots (bench/udpBots.ts). The bots cost CPU too, and on
 // a 2-core machine they compete with the server: their CPU is reported so a reader can see
 // whether the machine, not the server, was the limit.
-// Usage: npm run bench:sfu [-- --duration-per-step 5 --rate 300 --subscribers 1,2,4,8,16]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Usage: npm run bench:sfu [-- --duration-per-step 5 --rate 300 --subscribers 1,2,4,8,16 --profile]
+//   --profile  run our server under `node --cpu-prof` and summarize the samples taken in the
+//              window of the last step (top functions by self time, time by werift layer,
+//              our code, node:dgram, GC, idle); the sampling costs the server a little CPU,
+//              so a profiled run's figures are not the headline.
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServer, type ServerHandle } from '../tests/helpers/serverProcess.js';
+import { freePort, TEST_JWT_SECRET } from '../tests/helpers/serverProcess.js';
 import { forkTs, type IpcChild } from './ipcChild.js';
-import { sampleCpu, sleep } from './processes.js';
+import { openFileLimits, sampleCpu, sleep, startChild, type Child } from './processes.js';
+import { summarizeProfile, type ProfileSummary } from './profile.js';
 import type { BotCounts, BotRequest } from './sfuBots.js';
 import { printTable, row } from './table.js';
 import type { UdpBotRequest } from './udpBots.js';
@@ -28,6 +33,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '300' },
     subscribers: { type: 'string', default: '1,2,4,8,16' },
     'payload-bytes': { type: 'string', default: '1000' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const STEP_SECONDS = Number(flags['duration-per-step']);
@@ -43,6 +49,9 @@ const LOSS_LIMIT = 0.01;
 const TARGET_PPS_PER_CORE = 20_000;
 const ROOM = 'bench-sfu';
 const RESULTS_DIR = 'bench/results';
+const RUN_STAMP = new Date().toISOString().replace(/[:.]/g, '-');
+/** Where the server writes its .cpuprofile with --profile (one folder per run, so the file is this run's). */
+const PROFILE_DIR = path.join('.tmp/profiles', `sfu-${RUN_STAMP}`);
 /** The whole run is bounded even if a child hangs. */
 const WATCHDOG_MS = (30 + SUBSCRIBER_STEPS.length * 2 * (STEP_SECONDS + 12)) * 1000;
 
@@ -58,6 +67,8 @@ interface Step {
   lossPercent: number;
   serverCpuPercent: number;
   botsCpuPercent: number;
+  /** The measuring window on the monotonic clock (process.hrtime, microseconds), to cut a CPU profile to it. */
+  windowUs: { startUs: number; endUs: number };
 }
 
 /** Why our ladder stopped early, if it did. */
@@ -70,10 +81,12 @@ async function measureStep(subscribers: number, counts: () => Promise<BotCounts>
   await sleep(SETTLE_MS);
   const c0 = await counts();
   const t0 = performance.now();
+  const startUs = monotonicUs();
   const serverCpu = sampleCpu(serverPid);
   const botsCpu = sampleCpu(botsPid);
   await sleep(STEP_SECONDS * 1000);
   const c1 = await counts();
+  const endUs = monotonicUs();
   const seconds = (performance.now() - t0) / 1000;
   const sent = c1.sent - c0.sent;
   let received = 0;
@@ -88,7 +101,33 @@ async function measureStep(subscribers: number, counts: () => Promise<BotCounts>
     lossPercent: expected > 0 ? Math.max(0, 1 - received / expected) * 100 : 100,
     serverCpuPercent: serverCpu.stop().averagePercent,
     botsCpuPercent: botsCpu.stop().averagePercent,
+    windowUs: { startUs, endUs },
   };
+}
+
+/** The clock V8's CPU profiler stamps its samples with (CLOCK_MONOTONIC), in microseconds. */
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/** Our server (dist/main.js) on a free loopback port, under the CPU profiler with --profile. */
+async function startOurServer(maxParticipants: number): Promise<Child & { wsUrl: string }> {
+  const port = await freePort();
+  const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = startChild(process.execPath, [...nodeArgs, 'dist/main.js'], {
+    fdLimit: openFileLimits().soft,
+    env: {
+      NODE_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      RTC_LISTEN_IP: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      DEV_TOKENS: 'true',
+      RESUME_GRACE_MS: '0',
+      MAX_PARTICIPANTS_PER_ROOM: String(maxParticipants),
+    },
+  });
+  await child.waitFor(/Call server ready/);
+  return Object.assign(child, { wsUrl: `ws://127.0.0.1:${port}/ws` });
 }
 
 function logStep(system: string, s: Step): void {
@@ -100,7 +139,7 @@ function logStep(system: string, s: Step): void {
 
 async function benchOurs(): Promise<Step[]> {
   const maxSubscribers = Math.max(...SUBSCRIBER_STEPS);
-  const server: ServerHandle = await startServer({ LOG_LEVEL: 'warn', MAX_PARTICIPANTS_PER_ROOM: String(maxSubscribers + 1) });
+  const server = await startOurServer(maxSubscribers + 1);
   running.add(server);
   const bots: IpcChild<BotRequest, BotCounts | null> = forkTs('bench/sfuBots.ts');
   running.add(bots);
@@ -113,11 +152,11 @@ async function benchOurs(): Promise<Step[]> {
       } catch (err) {
         // The steps so far still stand; the failure goes into the output and the results.
         console.log(`[ours] ${n} subscribers: could not set up: ${err instanceof Error ? err.message : String(err)}`);
-        console.log(`[ours] server's last log lines:\n${server.logs.slice(-10).join('\n')}`);
+        console.log(`[ours] server's last log lines:\n${server.lines.slice(-10).join('\n')}`);
         setupFailure = `${n} subscribers: ${err instanceof Error ? err.message : String(err)}`;
         break;
       }
-      const step = await measureStep(n, async () => (await bots.request({ type: 'counts' }))!, server.process.pid!, bots.pid);
+      const step = await measureStep(n, async () => (await bots.request({ type: 'counts' }))!, server.pid, bots.pid);
       logStep('ours', step);
       steps.push(step);
     }
@@ -174,6 +213,39 @@ function table(ours: Step | undefined, base: Step | undefined): string[][] {
   ];
 }
 
+/** Our server's profile, cut to the last step's window, with each category's share turned into CPU time per forwarded packet. */
+interface StepProfile extends ProfileSummary {
+  subscribers: number;
+  /** Server CPU per forwarded packet in that step, microseconds (from /proc, not from the profile). */
+  cpuUsPerForwardedPacket: number;
+  /** The busy (not idle) samples by category: share of busy time and microseconds per forwarded packet. */
+  busy: Array<{ category: string; percentOfBusy: number; usPerPacket: number }>;
+}
+
+function profileOfStep(step: Step): StepProfile | undefined {
+  const file = readdirSync(PROFILE_DIR).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) {
+    console.log(`\nno .cpuprofile in ${PROFILE_DIR}: the server did not exit cleanly`);
+    return undefined;
+  }
+  const summary = summarizeProfile(path.join(PROFILE_DIR, file), 20, { window: step.windowUs });
+  const cpuUsPerForwardedPacket = ((step.serverCpuPercent / 100) * 1e6) / step.forwardedPerSecond;
+  const busyPercent = 100 - summary.idlePercent;
+  const busy = summary.byCategory
+    .filter((c) => c.category !== 'idle')
+    .map((c) => {
+      const percentOfBusy = busyPercent > 0 ? (c.percent / busyPercent) * 100 : NaN;
+      return { category: c.category, percentOfBusy: Math.round(percentOfBusy * 10) / 10, usPerPacket: Math.round(percentOfBusy * cpuUsPerForwardedPacket) / 100 };
+    });
+  console.log(`\nour server's CPU profile at ${step.subscribers} subscribers (${summary.file}, ${summary.totalSamples} samples in the step's window):`);
+  console.log(`  server CPU ${step.serverCpuPercent.toFixed(0)}% for ${step.forwardedPerSecond.toFixed(0)} forwarded packets/s = ${cpuUsPerForwardedPacket.toFixed(1)} µs per forwarded packet; idle ${summary.idlePercent}% of samples`);
+  console.log('  where the busy time goes:');
+  for (const c of busy) console.log(`    ${c.percentOfBusy.toFixed(1).padStart(5)}%  ${c.usPerPacket.toFixed(2).padStart(6)} µs/packet  ${c.category}`);
+  console.log('  top functions by self time (% of all samples):');
+  for (const f of summary.functions) console.log(`    ${f.percent.toFixed(1).padStart(5)}%  ${f.name}  ${f.where}`);
+  return { ...summary, subscribers: step.subscribers, cpuUsPerForwardedPacket: Math.round(cpuUsPerForwardedPacket * 100) / 100, busy };
+}
+
 async function stopAll(): Promise<void> {
   await Promise.allSettled([...running].map((c) => c.stop()));
   running.clear();
@@ -187,6 +259,7 @@ async function main(): Promise<void> {
   }
   console.log(`publisher: ${PACKETS_PER_SECOND} packets/s of ${PAYLOAD_BYTES} bytes; subscribers ${SUBSCRIBER_STEPS.join(', ')}; ${STEP_SECONDS} s per step`);
   mkdirSync(RESULTS_DIR, { recursive: true });
+  if (flags.profile) mkdirSync(PROFILE_DIR, { recursive: true });
   const ours = await benchOurs();
   const baseline = await benchBaseline();
   const rows = table(capacity(ours), capacity(baseline));
@@ -194,18 +267,21 @@ async function main(): Promise<void> {
   printTable(rows);
   const loadAtEnd = os.loadavg();
   console.log(`\nload average: ${loadAtStart[0]!.toFixed(2)} at start, ${loadAtEnd[0]!.toFixed(2)} at end, on ${os.cpus().length} cores`);
+  // Our server has exited, so its profile is written; the last step is the one profiled.
+  const profile = flags.profile && ours.length > 0 ? profileOfStep(ours.at(-1)!) : undefined;
 
-  const file = path.join(RESULTS_DIR, `sfu-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = path.join(RESULTS_DIR, `sfu-${RUN_STAMP}${flags.profile ? '-profile' : ''}.json`);
   const benchSeconds = Math.round((performance.now() - began) / 1000);
   const out = {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
-    settings: { STEP_SECONDS, PACKETS_PER_SECOND, SUBSCRIBER_STEPS, PAYLOAD_BYTES, BASELINE_PACKET_BYTES, SETTLE_MS, LOSS_LIMIT, TARGET_PPS_PER_CORE },
+    settings: { STEP_SECONDS, PACKETS_PER_SECOND, SUBSCRIBER_STEPS, PAYLOAD_BYTES, BASELINE_PACKET_BYTES, SETTLE_MS, LOSS_LIMIT, TARGET_PPS_PER_CORE, profiled: flags.profile },
     loadAverage: { atStart: loadAtStart, atEnd: loadAtEnd },
     table: rows,
     steps: { ours, baseline },
     setupFailure,
+    profile,
     benchSeconds,
   };
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);

@@ -41,7 +41,6 @@ interface ReceiverReport {
   cumulativeLost: number;
   highestSequence: number;
   jitterMs: number;
-  rttMs: number | null;
 }
 
 interface Subscription {
@@ -122,8 +121,7 @@ export class SfuParticipant implements MediaParticipant {
   subscribe(forwarder: TrackForwarder): void {
     if (this.closed || !this.grants.subscribe || this.subscriptions.has(forwarder.id)) return;
     const pc = this.subscriberConnection();
-    const track = forwarder.addSubscriber(this.id);
-    const transceiver = pc.addTransceiver(track, { direction: 'sendonly' });
+    const transceiver = forwarder.addSubscriber(this.id, (track) => pc.addTransceiver(track, { direction: 'sendonly' }));
     this.subscriptions.set(forwarder.id, { forwarder, transceiver });
     this.awaitingKeyframe.add(forwarder);
     this.scheduleNegotiation();
@@ -252,7 +250,6 @@ export class SfuParticipant implements MediaParticipant {
         cumulativeLost: report.packetsLost,
         highestSequence: report.highestSequence,
         jitterMs: (report.jitter / clockRate) * 1000,
-        rttMs: this.senderRttMs(sub),
       };
     }
   }
@@ -262,6 +259,8 @@ export class SfuParticipant implements MediaParticipant {
    * Computing it from the report's LSR against wall-clock NTP is not possible here:
    * werift 0.25 writes the fraction of its SR NTP timestamps as decimal milliseconds, not
    * in 1/2^32 s, so LSR is not a true NTP middle word (we saw 80-950 ms on loopback).
+   * Read at the stats tick, not per report: werift builds all of a sender's stats to
+   * answer, and a browser sends several reports a second.
    */
   private senderRttMs(sub: Subscription): number | null {
     const remote = sub.transceiver.sender.collectStats(Date.now()).find((s) => s.type === 'remote-inbound-rtp');
@@ -292,7 +291,7 @@ export class SfuParticipant implements MediaParticipant {
         packets: counters?.packetsSent ?? 0,
         lossPercent: expected > 0 ? (Math.max(0, lost) / expected) * 100 : null,
         jitterMs: report ? report.jitterMs : null,
-        rttMs: report?.rttMs ?? null,
+        rttMs: report ? this.senderRttMs(sub) : null,
         impairmentDropped: counters?.impairmentDropped ?? 0,
       });
     }
