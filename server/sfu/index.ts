@@ -2,6 +2,7 @@
 // with participants on this node.
 import type { MediaPlane } from '../../signaling/media.js';
 import { guardDtlsClients } from './dtlsClientGuard.js';
+import { disableNagleOnIceTcp } from './iceTcpNoDelay.js';
 import type { RtcOptions } from './rtcConfig.js';
 import { SfuRoom } from './sfuRoom.js';
 import { newSfuTotals, type SfuTotals, type StreamQualityObserver } from './totals.js';
@@ -29,6 +30,7 @@ export class Sfu implements MediaPlane {
   constructor(private readonly options: SfuOptions) {
     this.totals = options.totals ?? newSfuTotals();
     guardDtlsClients();
+    disableNagleOnIceTcp();
   }
 
   openRoom(roomId: string): SfuRoom {
