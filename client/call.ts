@@ -310,6 +310,7 @@ export class Call {
       this.roomImpairment = settings;
       this.events.emit('impairment', { settings });
     });
+    conn.on('interrupted', ({ error }) => this.onInterrupted(conn, error));
     conn.on('lost', ({ error }) => this.onLost(conn, error));
     // The new connection's counters have nothing to do with the old one's.
     this.monitor.reset();
@@ -327,6 +328,28 @@ export class Call {
       conn.close();
       throw new CallError('connection-lost');
     }
+    this.joinedOn(conn, result, unconfirmed);
+  }
+
+  /**
+   * Continues an interrupted connection on a new socket. Resumed, the peer connections
+   * and the videos on screen carry on; if the server no longer had the session, this is a
+   * new join on the same connection and publishing starts again.
+   */
+  private async resume(conn: RoomConnection): Promise<void> {
+    const token = this.token;
+    if (!token) throw new Error('no token');
+    const result = await conn.resume(token.token, this.roomName);
+    if (this.connection !== conn || this.ended) throw new CallError('connection-lost');
+    if (!result.resumed) {
+      this.monitor.reset();
+      this.lastServerStats = undefined;
+    }
+    this.joinedOn(conn, result, new Set(this.remotes.keys()));
+  }
+
+  /** In the room on `conn`: brings the participant list up to date and publishes unless resumed. */
+  private joinedOn(conn: RoomConnection, result: JoinResult, unconfirmed: Set<string>): void {
     this.joined = result;
     for (const participant of result.participants) {
       unconfirmed.delete(participant.id);
@@ -334,6 +357,7 @@ export class Call {
     }
     for (const id of unconfirmed) this.removeParticipant(id, 'disconnected');
     this.setState('joined');
+    if (result.resumed) return;
     const transportProblem = transportChoiceProblem(result.iceServers, this.transport);
     if (transportProblem) this.notice(transportProblem);
     this.monitor.start();
@@ -375,6 +399,12 @@ export class Call {
     return this.localPending;
   }
 
+  /** The socket vanished; the media goes on while the session is resumed on a new one. */
+  private onInterrupted(conn: RoomConnection, error: CallError): void {
+    if (conn !== this.connection || this.ended || this.currentState !== 'joined') return;
+    void this.reconnect(error);
+  }
+
   private onLost(conn: RoomConnection, error: CallError): void {
     if (conn !== this.connection) return;
     this.connection = undefined;
@@ -406,7 +436,8 @@ export class Call {
           needsToken = false;
           tokenIsFresh = true;
         }
-        await this.connect();
+        const interrupted = this.connection?.interrupted ? this.connection : undefined;
+        await (interrupted ? this.resume(interrupted) : this.connect());
         return;
       } catch (err) {
         if (this.ended) return;

@@ -1,7 +1,10 @@
 // One connection to a room: the signaling socket with its join, plus the publisher and
-// subscriber peer connections that live and die with it. A reconnect throws the whole
-// thing away and makes a new one; nothing of it is reused. The transport choice shapes
-// both peer connections, and the latency probe runs while the connection is joined.
+// subscriber peer connections. When the socket vanishes (1006, or a server that stops
+// answering pings) the session may still be waiting on the server: the connection is
+// `interrupted`, keeps its peer connections, and `resume` joins on a new socket with the
+// resume token (signaling/PROTOCOL.md, Resume). Any other loss throws the whole thing
+// away. The transport choice shapes both peer connections, and the latency probe runs
+// while the connection is joined.
 import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
@@ -21,6 +24,8 @@ export interface RoomConnectionEvents {
   tracks: { assignment: TrackAssignment };
   'media-stats': { at: number; streams: ServerStreamStats[] };
   impairment: { settings: ImpairmentSettings | null };
+  /** The socket vanished but the session can be resumed (`resume`); media keeps flowing meanwhile. */
+  interrupted: { error: CallError };
   /** The connection broke (socket closed by the server or the network, media failed). Emitted once. */
   lost: { error: CallError };
 }
@@ -30,11 +35,14 @@ const REFUSAL_CLOSE_WAIT_MS = 1_000;
 const LEAVE_TIMEOUT_MS = 2_000;
 /** Ping interval when the server does not say its heartbeat. */
 const DEFAULT_PING_MS = 10_000;
+/** The WebSocket close code for a connection that ended without a close frame (the network dropped it). */
+const ABNORMAL_CLOSE = 1006;
 /** A probe's signaling ping is given up after this (it has long counted as lost by then). */
 const PROBE_PING_TIMEOUT_MS = 5_000;
 
 export class RoomConnection extends Emitter<RoomConnectionEvents> {
-  private readonly signaling: SignalingClient;
+  /** The current socket; a resume replaces it, and events from earlier ones are ignored. */
+  private signaling: SignalingClient;
   private result: JoinResult | undefined;
   private publisher: Publisher | undefined;
   private subscriber: Subscriber | undefined;
@@ -45,32 +53,92 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   /** Set once `leave` is sent: the server's close that follows is expected, not a loss. */
   private leaving = false;
   private closed = false;
+  /** Between an interruption and a successful resume: the socket is gone, the media is not. */
+  private suspended = false;
+  /** A resume's join is in flight: offers wait for its response. */
+  private resuming = false;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly transport: TransportChoice = 'auto',
   ) {
     super();
-    this.signaling = new SignalingClient(url);
+    this.signaling = this.attach(new SignalingClient(url));
     this.probe = new LatencyProbe(() => this.signaling.request({ type: 'ping' }, PROBE_PING_TIMEOUT_MS));
-    this.signaling.on('participant-joined', (e) => this.emit('participant-joined', e));
-    this.signaling.on('participant-left', (e) => this.emit('participant-left', e));
-    this.signaling.on('participant-updated', (e) => this.emit('participant-updated', e));
-    this.signaling.on('offer', ({ sdp, tracks }) => this.onOffer(sdp, tracks));
-    this.signaling.on('media-stats', (e) => this.emit('media-stats', e));
-    this.signaling.on('impairment', (e) => this.emit('impairment', e));
-    this.signaling.on('close', ({ code, reason, local }) => {
-      if (!local && !this.leaving) this.lose(errorForClose(code, reason, true));
-    });
+  }
+
+  /** True while the socket is gone but the session may still be resumed. */
+  get interrupted(): boolean {
+    return this.suspended && !this.closed;
   }
 
   /** Opens the socket and joins; rejects with a CallError that says why the server refused. */
   async join(token: string, room: string): Promise<JoinResult> {
-    const closedWith = new Promise<{ code: number; reason: string }>((resolve) => this.signaling.on('close', resolve));
-    await this.signaling.open();
+    const result = await this.joinOn(this.signaling, { type: 'join', token, room });
+    this.result = result;
+    this.startPinging(result.heartbeatMs || DEFAULT_PING_MS);
+    this.probe.start();
+    this.flushEarlyOffers();
+    return result;
+  }
+
+  /**
+   * After `interrupted`: joins on a new socket with the resume token. `resumed: true` in the
+   * result means the peer connections carry on; `false` means the server no longer had the
+   * session, so the media connections are dropped and the caller publishes anew. Rejects
+   * (and stays interrupted) when the new socket cannot join; try again later.
+   */
+  async resume(token: string, room: string): Promise<JoinResult> {
+    const previous = this.result;
+    if (this.closed || !this.suspended || !previous) throw new CallError('connection-lost');
+    const signaling = this.attach(new SignalingClient(this.url));
+    this.signaling = signaling;
+    this.resuming = true;
+    let result: JoinResult;
+    try {
+      result = await this.joinOn(signaling, { type: 'join', token, room, resume: previous.resumeToken });
+    } catch (err) {
+      signaling.close(LOCAL_CLOSE_CODE, 'resume failed');
+      throw err;
+    } finally {
+      this.resuming = false;
+    }
+    this.suspended = false;
+    if (!result.resumed) {
+      // The old session ended on the server, and its media connections with it.
+      this.publisher?.close();
+      this.publisher = undefined;
+      this.subscriber?.close();
+      this.subscriber = undefined;
+      this.emit('tracks', { assignment: new Map() });
+    }
+    this.result = result;
+    this.startPinging(result.heartbeatMs || DEFAULT_PING_MS);
+    this.flushEarlyOffers();
+    return result;
+  }
+
+  /** Wires a socket's events to this connection, as long as it is the current one. */
+  private attach(signaling: SignalingClient): SignalingClient {
+    const current = (): boolean => this.signaling === signaling && !this.closed;
+    signaling.on('participant-joined', (e) => current() && this.emit('participant-joined', e));
+    signaling.on('participant-left', (e) => current() && this.emit('participant-left', e));
+    signaling.on('participant-updated', (e) => current() && this.emit('participant-updated', e));
+    signaling.on('offer', ({ sdp, tracks }) => current() && this.onOffer(sdp, tracks));
+    signaling.on('media-stats', (e) => current() && this.emit('media-stats', e));
+    signaling.on('impairment', (e) => current() && this.emit('impairment', e));
+    signaling.on('close', ({ code, reason, local }) => {
+      if (current() && !local && !this.leaving) this.interrupt(errorForClose(code, reason, true));
+    });
+    return signaling;
+  }
+
+  private async joinOn(signaling: SignalingClient, join: { type: 'join'; token: string; room: string; resume?: string }): Promise<JoinResult> {
+    const closedWith = new Promise<{ code: number; reason: string }>((resolve) => signaling.on('close', resolve));
+    await signaling.open();
     let raw: unknown;
     try {
-      raw = await this.signaling.request({ type: 'join', token, room });
+      raw = await signaling.request(join);
     } catch (err) {
       // The server answers a refusal first and closes with the code that says why right after.
       if (err instanceof CallError && err.code === 'request-failed') {
@@ -82,13 +150,13 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     const result = readJoinResult(raw);
     if (!result) throw new CallError('protocol', undefined, { cause: 'malformed join result' });
     if (this.closed) throw new CallError('connection-lost');
-    this.result = result;
-    this.startPinging(result.heartbeatMs || DEFAULT_PING_MS);
-    this.probe.start();
+    return result;
+  }
+
+  private flushEarlyOffers(): void {
     const early = this.earlyOffers;
     this.earlyOffers = [];
     for (const offer of early) this.onOffer(offer.sdp, offer.tracks);
-    return result;
   }
 
   /** Publishes the tracks on a new publisher connection and applies the SFU's answer. */
@@ -176,7 +244,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
 
   private onOffer(sdp: string, tracks: TrackMapping[]): void {
     if (this.closed) return;
-    if (!this.result) {
+    if (!this.result || this.resuming) {
       this.earlyOffers.push({ sdp, tracks });
       return;
     }
@@ -198,9 +266,23 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   private startPinging(intervalMs: number): void {
     this.pingTimer = setInterval(() => {
       this.signaling.request({ type: 'ping' }).catch((err: unknown) => {
-        if (err instanceof CallError && err.code === 'timeout') this.lose(err);
+        if (err instanceof CallError && err.code === 'timeout') this.interrupt(err);
       });
     }, intervalMs);
+  }
+
+  /**
+   * The socket is gone or silent. If the server may still hold the session (no close frame
+   * reached it), keep the media and let the caller resume; otherwise it is lost.
+   */
+  private interrupt(error: CallError): void {
+    if (this.closed || this.suspended) return;
+    const vanished = error.code === 'timeout' || error.details.closeCode === ABNORMAL_CLOSE;
+    if (!vanished || !this.result) return this.lose(error);
+    this.suspended = true;
+    clearInterval(this.pingTimer);
+    this.signaling.close(LOCAL_CLOSE_CODE, 'connection interrupted');
+    this.emit('interrupted', { error });
   }
 
   private lose(error: CallError): void {
