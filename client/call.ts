@@ -402,7 +402,8 @@ export class Call {
   /** The socket vanished; the media goes on while the session is resumed on a new one. */
   private onInterrupted(conn: RoomConnection, error: CallError): void {
     if (conn !== this.connection || this.ended || this.currentState !== 'joined') return;
-    void this.reconnect(error);
+    // The server usually still holds the session: try at once, then back off as usual.
+    void this.reconnect(error, true);
   }
 
   private onLost(conn: RoomConnection, error: CallError): void {
@@ -416,13 +417,13 @@ export class Call {
     else void this.reconnect(error);
   }
 
-  private async reconnect(cause: CallError): Promise<void> {
+  private async reconnect(cause: CallError, tryAtOnce = false): Promise<void> {
     this.setState('reconnecting', cause);
     let lastError = cause;
     let needsToken = false;
     let tokenIsFresh = false;
     for (let attempt = 0; ; attempt++) {
-      const delayMs = this.policy.next(attempt);
+      const delayMs = tryAtOnce ? (attempt === 0 ? 0 : this.policy.next(attempt - 1)) : this.policy.next(attempt);
       if (delayMs === 'give-up') {
         this.fail(new CallError('reconnect-failed', undefined, { cause: lastError }));
         return;
