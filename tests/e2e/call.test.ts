@@ -1,55 +1,30 @@
 // End to end: real Chromium pages with fake cameras in a call through the real server, in
 // both deployment shapes: one node, and three nodes on Redis with each page opened on the
 // next node in turn (so the people of one room sit on different nodes).
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
-import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
-import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { SHAPES } from '../helpers/signalingServer.js';
+import { useCallDeployment } from './callDeployment.js';
 import { expectPortsFree, openCall, remoteStats, waitFor, waitForMedia } from './callPage.js';
 
 const RTC_MIN_PORT = 42000;
 const RTC_MAX_PORT = 42099;
 
 describe.each(SHAPES)('a call between browsers through the SFU, %s', (shape) => {
-  let servers: ServerHandle[] = [];
-  let cluster: ClusterHandle | undefined;
-  let browser: Browser;
-  const pages: Page[] = [];
+  const deployment = useCallDeployment(shape, { RTC_MIN_PORT: String(RTC_MIN_PORT), RTC_MAX_PORT: String(RTC_MAX_PORT) });
   let turn = 0;
-
-  beforeAll(async () => {
-    const env = { RTC_MIN_PORT: String(RTC_MIN_PORT), RTC_MAX_PORT: String(RTC_MAX_PORT) };
-    if (shape === 'one node') {
-      servers = [await startServer(env)];
-    } else {
-      cluster = await startCluster(3, env);
-      servers = cluster.nodes;
-    }
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(pages.splice(0).map((p) => p.context().close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await (cluster ? cluster.stop() : Promise.all(servers.map((s) => s.stop())));
-  });
 
   /** Opens the next page on the next node. */
   async function join(room: string, name: string): Promise<Page> {
-    const page = await openCall(browser, servers[turn++ % servers.length]!.url, room, name);
-    pages.push(page);
+    const page = await openCall(deployment.browser, deployment.servers[turn++ % deployment.servers.length]!.url, room, name);
+    deployment.pages.push(page);
     return page;
   }
 
   /** /healthz counts, summed over every node. */
   async function health(): Promise<Record<string, number>> {
     const sum: Record<string, number> = {};
-    for (const s of servers) {
+    for (const s of deployment.servers) {
       const h = (await (await fetch(`${s.url}/healthz`)).json()) as Record<string, unknown>;
       for (const [k, v] of Object.entries(h)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
     }
@@ -104,13 +79,13 @@ describe.each(SHAPES)('a call between browsers through the SFU, %s', (shape) => 
   });
 
   it('a page whose token is refused shows why and does not join', async () => {
-    const context = await browser.newContext();
+    const context = await deployment.browser.newContext();
     const page = await context.newPage();
-    pages.push(page);
+    deployment.pages.push(page);
     await page.route('**/api/token', (route) =>
       route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ token: 'not-a-jwt', identity: 'x', expiresIn: 60 }) }),
     );
-    await page.goto(`${servers[0]!.url}/?room=refused&name=Mallory`);
+    await page.goto(`${deployment.servers[0]!.url}/?room=refused&name=Mallory`);
     const notice = page.getByTestId('notice');
     await expect.poll(() => notice.textContent(), { timeout: 10_000 }).toMatch(/token/i);
     expect(await page.evaluate(() => document.body.dataset.callState)).toBe('failed');

@@ -3,59 +3,34 @@
 // in both deployment shapes; in the cluster it comes back through another node. Its own
 // servers: they run with the default resume grace period (other e2e files use 0, so
 // closed tabs leave at once).
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
-import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
-import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import { describe, expect, it } from 'vitest';
+import type { ServerHandle } from '../helpers/serverProcess.js';
 import { SHAPES } from '../helpers/signalingServer.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
+import { useCallDeployment } from './callDeployment.js';
 import { openCall, waitFor, waitForMedia } from './callPage.js';
 
 describe.each(SHAPES)('session resume in the browser, %s', (shape) => {
-  let servers: ServerHandle[] = [];
-  let cluster: ClusterHandle | undefined;
-  let browser: Browser;
-  const pages: Page[] = [];
-
-  beforeAll(async () => {
-    const env = { RESUME_GRACE_MS: '15000' };
-    if (shape === 'one node') {
-      servers = [await startServer(env)];
-    } else {
-      cluster = await startCluster(3, env);
-      servers = cluster.nodes;
-    }
-    browser = await launchChromium();
-  });
-
-  afterEach(async () => {
-    await Promise.all(pages.splice(0).map((p) => p.context().close()));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await (cluster ? cluster.stop() : Promise.all(servers.map((s) => s.stop())));
-  });
+  const deployment = useCallDeployment(shape, { RESUME_GRACE_MS: '15000' });
 
   it('a page whose signaling connection drops resumes as the same participant (on another node in a cluster): nobody sees it leave, and video keeps flowing', async () => {
     const room = 'blip';
     // Alice reaches the server through a proxy that can cut her connection like a network drop.
-    const proxy = await startTcpProxy(portOf(servers[0]!));
+    const proxy = await startTcpProxy(portOf(deployment.servers[0]!));
     try {
-      const a = await openCall(browser, proxy.url, room, 'Alice');
-      pages.push(a);
-      const b = await openCall(browser, servers[servers.length - 1]!.url, room, 'Bob');
-      pages.push(b);
+      const a = await openCall(deployment.browser, proxy.url, room, 'Alice');
+      deployment.pages.push(a);
+      const b = await openCall(deployment.browser, deployment.servers[deployment.servers.length - 1]!.url, room, 'Bob');
+      deployment.pages.push(b);
       const [aId, bId] = (await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())))) as [string, string];
       await waitForMedia(a, [bId], { timeoutMs: 15_000 });
       await waitForMedia(b, [aId], { timeoutMs: 15_000 });
-      const resumesBefore = servers.map((s) => s.logs.filter((l) => l.includes('participant resumed')).length);
+      const resumesBefore = deployment.servers.map((s) => s.logs.filter((l) => l.includes('participant resumed')).length);
 
-      if (servers.length > 1) proxy.retarget(portOf(servers[1]!));
+      if (deployment.servers.length > 1) proxy.retarget(portOf(deployment.servers[1]!));
       expect(proxy.dropAll()).toBeGreaterThan(0);
       await waitFor(
-        () => servers.some((s, i) => s.logs.filter((l) => l.includes('participant resumed')).length > resumesBefore[i]!),
+        () => deployment.servers.some((s, i) => s.logs.filter((l) => l.includes('participant resumed')).length > resumesBefore[i]!),
         10_000,
         'a server logged that Alice resumed',
       );

@@ -2,8 +2,9 @@
 // audio and video reach both subscribers of its room through the SFU, without loss or
 // freezes, and every peer connection and socket is closed when the run resolves.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLoadArgs, type LoadOptions } from '../../loadtest/options.js';
+import type { LoadOptions } from '../../loadtest/options.js';
 import { runLoad } from '../../loadtest/run.js';
+import { loadOptions } from '../helpers/loadOptions.js';
 import { startServer, TEST_JWT_SECRET, type ServerHandle } from '../helpers/serverProcess.js';
 
 let server: ServerHandle;
@@ -20,9 +21,7 @@ afterAll(async () => {
 });
 
 function options(argv: string[]): LoadOptions {
-  const parsed = parseLoadArgs(['--url', server.wsUrl, ...argv]);
-  if (!parsed.ok) throw new Error(parsed.help ? 'help' : parsed.error);
-  return parsed.options;
+  return loadOptions(server.wsUrl, argv);
 }
 
 async function health(): Promise<{ connections: number; participants: number }> {

@@ -4,9 +4,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLoadArgs, type LoadOptions } from '../../loadtest/options.js';
+import type { LoadOptions } from '../../loadtest/options.js';
 import type { LoadReport } from '../../loadtest/report.js';
 import { runLoad } from '../../loadtest/run.js';
+import { loadOptions } from '../helpers/loadOptions.js';
 import { startServer, TEST_JWT_SECRET, type ServerHandle } from '../helpers/serverProcess.js';
 
 let server: ServerHandle;
@@ -20,9 +21,7 @@ afterAll(async () => {
 });
 
 function options(argv: string[]): LoadOptions {
-  const parsed = parseLoadArgs(['--url', server.wsUrl, ...argv]);
-  if (!parsed.ok) throw new Error(parsed.help ? 'help' : parsed.error);
-  return parsed.options;
+  return loadOptions(server.wsUrl, argv);
 }
 
 async function serverConnections(): Promise<number> {
