@@ -13,7 +13,6 @@ export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
 
 /** One subscriber's outgoing copy of the track. */
 interface Sink {
-  subscriberId: string;
   /** Gives the subscriber's connection its track (SDP, msid); packets do not go through it. */
   track: MediaStreamTrack;
   /**
@@ -75,7 +74,7 @@ export class TrackForwarder {
     if (this.sinks.has(subscriberId)) throw new Error(`${subscriberId} already receives track ${this.id}`);
     const track = new MediaStreamTrack({ kind: this.kind });
     const attached = attach(track);
-    this.sinks.set(subscriberId, { subscriberId, track, sender: attached.sender, packetsSent: 0, impairmentDropped: 0 });
+    this.sinks.set(subscriberId, { track, sender: attached.sender, packetsSent: 0, impairmentDropped: 0 });
     return attached;
   }
 
@@ -166,8 +165,8 @@ export class TrackForwarder {
     // each sender writes its own (mid, abs-send-time, transport-cc).
     rtp.header.extensions = [];
     const impairment = this.context.impairment();
-    for (const sink of this.sinks.values()) {
-      if (impairment?.applies(sink.subscriberId, this.kind)) {
+    for (const [subscriberId, sink] of this.sinks) {
+      if (impairment?.applies(subscriberId, this.kind)) {
         const { drop, delayMs } = impairment.decide();
         if (drop) {
           sink.impairmentDropped++;
@@ -177,7 +176,7 @@ export class TrackForwarder {
         if (delayMs > 0) {
           const timer = setTimeout(() => {
             this.delayed.delete(timer);
-            if (this.sinks.get(sink.subscriberId) === sink) this.send(sink, rtp, size);
+            if (this.sinks.get(subscriberId) === sink) this.send(sink, rtp, size);
           }, delayMs);
           this.delayed.add(timer);
           continue;
