@@ -12,7 +12,7 @@ import type { LoadOptions, MediaOptions } from '../options.js';
 import type { RtcOptions } from '../../server/sfu/rtcConfig.js';
 import { MediaPublisher } from './mediaPublisher.js';
 import { MediaSubscriber } from './mediaSubscriber.js';
-import { localRtcOptions, type MediaSignaling } from './peer.js';
+import { isMediaErrorCode, localRtcOptions, type MediaSignaling } from './peer.js';
 import type { MediaKind, StreamSnapshot } from './rtpCounting.js';
 import { syntheticAudio, syntheticVideo } from './syntheticRtp.js';
 
@@ -267,7 +267,7 @@ function emptyCounts(): PacketCounts {
 /** A stable code for a media failure: the code an Error carries, else `fallback`. */
 function errorCode(err: unknown, fallback: string): string {
   if (err instanceof LoadError) return err.code;
-  return err instanceof Error && /^(media:|timeout:|aborted$)/.test(err.message) ? err.message : fallback;
+  return err instanceof Error && isMediaErrorCode(err.message) ? err.message : fallback;
 }
 
 /** The signaling a media peer needs, over a load bot's socket. */

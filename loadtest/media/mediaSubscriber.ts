@@ -3,7 +3,7 @@
 // and counts each stream it receives: packets, loss from sequence gaps, freezes.
 import { RTCPeerConnection } from 'werift';
 import { answerSfuOffer, gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from '../../server/sfu/rtcConfig.js';
-import { connected, type MediaSignaling } from './peer.js';
+import { connected, isMediaErrorCode, type MediaSignaling } from './peer.js';
 import { ReceivedStream, type MediaKind, type StreamSnapshot } from './rtpCounting.js';
 
 export interface SubscriberOptions {
@@ -42,7 +42,7 @@ export class MediaSubscriber {
   /** Answers offers until the signaling ends or the subscriber is closed. */
   start(signaling: MediaSignaling): void {
     void this.answerOffers(signaling).catch((err: unknown) => {
-      if (!this.closed) this.options.onError?.(err instanceof Error && /^(media:|timeout:|aborted$)/.test(err.message) ? err.message : 'media:subscriber:internal');
+      if (!this.closed) this.options.onError?.(err instanceof Error && isMediaErrorCode(err.message) ? err.message : 'media:subscriber:internal');
     });
   }
 

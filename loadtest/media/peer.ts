@@ -19,6 +19,11 @@ export interface MediaSignaling {
   nextOffer(): Promise<string | undefined>;
 }
 
+/** Whether an Error's message is already a stable media failure code (`media:...`, `timeout:...`, `aborted`). */
+export function isMediaErrorCode(message: string): boolean {
+  return /^(media:|timeout:|aborted$)/.test(message);
+}
+
 /** Peers bind and offer only `ip` (by default loopback): the options the server gets from RTC_LISTEN_IP. */
 export function localRtcOptions(ip = '127.0.0.1'): RtcOptions {
   return { portRange: undefined, listenIp: ip, announcedIp: undefined, iceTcp: false };
