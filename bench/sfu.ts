@@ -18,9 +18,9 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, TEST_JWT_SECRET } from '../tests/helpers/serverProcess.js';
+import { startServer } from '../tests/helpers/serverProcess.js';
 import { forkTs, type IpcChild } from './ipcChild.js';
-import { openFileLimits, sampleCpu, sleep, startChild, type Child } from './processes.js';
+import { sampleCpu, sleep } from './processes.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import type { BotCounts, BotRequest } from './sfuBots.js';
 import { printTable, row } from './table.js';
@@ -108,28 +108,6 @@ async function measureStep(subscribers: number, counts: () => Promise<BotCounts>
 /** The clock V8's CPU profiler stamps its samples with (CLOCK_MONOTONIC), in microseconds. */
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-/** Our server (dist/main.js) on a free loopback port, under the CPU profiler with --profile. */
-async function startOurServer(maxParticipants: number): Promise<Child & { wsUrl: string }> {
-  const port = await freePort();
-  const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = startChild(process.execPath, [...nodeArgs, 'dist/main.js'], {
-    fdLimit: openFileLimits().soft,
-    env: {
-      NODE_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      RTC_LISTEN_IP: '127.0.0.1',
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn',
-      DEV_TOKENS: 'true',
-      RESUME_GRACE_MS: '0',
-      MAX_PARTICIPANTS_PER_ROOM: String(maxParticipants),
-    },
-  });
-  await child.waitFor(/Call server ready/);
-  return Object.assign(child, { wsUrl: `ws://127.0.0.1:${port}/ws` });
-}
-
 function logStep(system: string, s: Step): void {
   console.log(
     `[${system}] ${String(s.subscribers).padStart(2)} subscribers: sent ${s.sentPerSecond.toFixed(0)} pkt/s, forwarded ${s.forwardedPerSecond.toFixed(0)} pkt/s, ` +
@@ -139,7 +117,9 @@ function logStep(system: string, s: Step): void {
 
 async function benchOurs(): Promise<Step[]> {
   const maxSubscribers = Math.max(...SUBSCRIBER_STEPS);
-  const server = await startOurServer(maxSubscribers + 1);
+  // Under the CPU profiler with --profile; it writes the profile when the server exits.
+  const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const server = await startServer({ LOG_LEVEL: 'warn', MAX_PARTICIPANTS_PER_ROOM: String(maxSubscribers + 1) }, { nodeArgs });
   running.add(server);
   const bots: IpcChild<BotRequest, BotCounts | null> = forkTs('bench/sfuBots.ts');
   running.add(bots);
@@ -152,11 +132,11 @@ async function benchOurs(): Promise<Step[]> {
       } catch (err) {
         // The steps so far still stand; the failure goes into the output and the results.
         console.log(`[ours] ${n} subscribers: could not set up: ${err instanceof Error ? err.message : String(err)}`);
-        console.log(`[ours] server's last log lines:\n${server.lines.slice(-10).join('\n')}`);
+        console.log(`[ours] server's last log lines:\n${server.logs.slice(-10).join('\n')}`);
         setupFailure = `${n} subscribers: ${err instanceof Error ? err.message : String(err)}`;
         break;
       }
-      const step = await measureStep(n, async () => (await bots.request({ type: 'counts' }))!, server.pid, bots.pid);
+      const step = await measureStep(n, async () => (await bots.request({ type: 'counts' }))!, server.process.pid!, bots.pid);
       logStep('ours', step);
       steps.push(step);
     }

@@ -34,12 +34,14 @@ export interface ServerPlacement {
   netns?: string;
   /** The address it listens on for HTTP and media; 127.0.0.1 unless given. */
   address?: string;
+  /** Options for node itself, before the script (bench:sfu's `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export async function startServer(env: Record<string, string> = {}, placement: ServerPlacement = {}): Promise<ServerHandle> {
   const port = await freePort();
   const address = placement.address ?? '127.0.0.1';
-  const command = [process.execPath, path.resolve('dist/main.js')];
+  const command = [process.execPath, ...(placement.nodeArgs ?? []), path.resolve('dist/main.js')];
   if (placement.netns) command.unshift('ip', 'netns', 'exec', placement.netns);
   const child = spawn(command[0]!, command.slice(1), {
     env: {
