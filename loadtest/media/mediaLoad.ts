@@ -4,7 +4,7 @@
 // publishers, publishers receive each other too, as in a call). Counted: connect times,
 // packets sent and received, loss from sequence gaps, freezes. Bounded by the run: `stop`
 // stops sending and closes every peer connection.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 import { LoadError, type Bot } from '../bot.js';
 import { LatencyHistogram, type LatencySummary } from '../histogram.js';
 import type { Metrics } from '../metrics.js';
@@ -79,7 +79,7 @@ export class MediaLoad {
   private stoppedAtMs: number | undefined;
   private last = { atMs: performance.now(), packets: 0 };
   private stopping = false;
-  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly loopDelay: ELDHistogram = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(
     private readonly options: LoadOptions & { media: MediaOptions },
