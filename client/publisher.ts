@@ -2,6 +2,7 @@
 // offers and the SFU answers, so this side never sees an offer (no glare). It also
 // carries the two data channels of the latency probe (the SFU echoes every message), made
 // before the first offer so that it negotiates SCTP.
+import { PROBE_CHANNELS } from '../signaling/probeChannels.js';
 import { iceGatheringComplete } from './ice.js';
 import { readStatsEntries, type StatsEntry } from './stats/entries.js';
 import { isRecord } from './wire.js';
@@ -16,6 +17,16 @@ export interface PublishedStats {
 export function emptyPublishedStats(): PublishedStats {
   return { videoPliCount: 0, videoFramesEncoded: 0, audioBytesSent: 0 };
 }
+
+/**
+ * Simulcast layers of a 640x480 camera, lowest first as the SFU expects them (PROTOCOL.md):
+ * 160x120, 320x240, 640x480. The caps keep the three apart when bandwidth is short.
+ */
+const SIMULCAST_LAYERS: RTCRtpEncodingParameters[] = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
 
 /** Sends an offer to the SFU and returns its answer. */
 export type PublishExchange = (offerSdp: string) => Promise<string>;
@@ -38,19 +49,28 @@ export class Publisher {
     private readonly candidates: (sdp: string) => string = (sdp) => sdp,
   ) {
     this.pc = new RTCPeerConnection(configuration);
+    // Negotiated out of band on fixed SCTP streams (PROTOCOL.md, "Probe data channels"):
+    // mediasoup does not speak DCEP, so neither side announces channels in band.
+    const [reliable, unreliable] = PROBE_CHANNELS;
     this.probeChannels = {
-      reliable: this.pc.createDataChannel('probe-reliable', { ordered: true }),
-      unreliable: this.pc.createDataChannel('probe-unreliable', { ordered: false, maxRetransmits: 0 }),
+      reliable: this.pc.createDataChannel(reliable.label, { negotiated: true, id: reliable.streamId, ordered: reliable.ordered }),
+      unreliable: this.pc.createDataChannel(unreliable.label, { negotiated: true, id: unreliable.streamId, ordered: unreliable.ordered, maxRetransmits: unreliable.maxRetransmits }),
     };
     this.pc.addEventListener('connectionstatechange', () => {
       if (!this.closed && this.pc.connectionState === 'failed') onFailed();
     });
   }
 
-  /** Adds the tracks (audio before video), offers them and applies the SFU's answer. */
-  async publish(stream: MediaStream, tracks: MediaStreamTrack[], exchange: PublishExchange): Promise<void> {
+  /**
+   * Adds the tracks (audio before video), offers them and applies the SFU's answer. With
+   * `simulcast` (the SFU says it can), video goes out in three layers.
+   */
+  async publish(stream: MediaStream, tracks: MediaStreamTrack[], options: { simulcast: boolean }, exchange: PublishExchange): Promise<void> {
     if (this.closed) throw new Error('publisher is closed');
-    for (const track of tracks) this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    for (const track of tracks) {
+      const sendEncodings = options.simulcast && track.kind === 'video' ? SIMULCAST_LAYERS.map((l) => ({ ...l })) : undefined;
+      this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) });
+    }
     const offer = await this.pc.createOffer();
     await this.pc.setLocalDescription(offer);
     await iceGatheringComplete(this.pc);

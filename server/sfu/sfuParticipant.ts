@@ -15,6 +15,7 @@ import {
   type RtcpPacket,
 } from 'werift';
 import type { Grants } from '../../signaling/auth.js';
+import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
 import type { MediaKind, ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
 import { gatheringComplete, offerAsDtlsClient, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
@@ -88,12 +89,14 @@ export class SfuParticipant implements MediaParticipant {
         if (this.closed) return;
         this.room.trackPublished(this, track.kind === 'audio' ? 'audio' : 'video', track, receiver);
       };
-      // The client's latency probes: every message comes straight back on its channel.
-      pc.onDataChannel.subscribe((channel) => {
+      // The client's latency probes, on the SCTP streams PROTOCOL.md fixes: every message
+      // comes straight back on its channel.
+      for (const probe of PROBE_CHANNELS) {
+        const channel = pc.createDataChannel(probe.label, { negotiated: true, id: probe.streamId, ordered: probe.ordered, ...('maxRetransmits' in probe ? { maxRetransmits: probe.maxRetransmits } : {}) });
         channel.onMessage.subscribe((data) => {
           if (!this.closed && channel.readyState === 'open') channel.send(data);
         });
-      });
+      }
       this.watchConnection(pc, 'publisher');
     }
     const pc = this.publisher;
