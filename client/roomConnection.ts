@@ -171,7 +171,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     this.publisher = publisher;
     this.probe.attachChannel('reliable', publisher.probeChannels.reliable);
     this.probe.attachChannel('unreliable', publisher.probeChannels.unreliable);
-    await publisher.publish(stream, tracks, async (sdp) => {
+    await publisher.publish(stream, tracks, { simulcast: result.media.simulcast }, async (sdp) => {
       const answer = readPublishResult(await this.signaling.request({ type: 'publish', sdp }));
       if (!answer) throw new CallError('protocol', undefined, { cause: 'malformed publish result' });
       return answer.sdp;

@@ -51,7 +51,13 @@ export function readJoinResult(value: unknown): JoinResult | undefined {
     impairment: readImpairment(value.impairment) ?? null,
     resumeToken: typeof value.resumeToken === 'string' ? value.resumeToken : '',
     resumed: value.resumed === true,
+    media: readMediaCapabilities(value.media),
   };
+}
+
+function readMediaCapabilities(value: unknown): JoinResult['media'] {
+  const media = isRecord(value) ? value : {};
+  return { engine: media.engine === 'mediasoup' ? 'mediasoup' : 'werift', simulcast: media.simulcast === true };
 }
 
 /** The SFU's answer to a `publish` request. */

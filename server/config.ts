@@ -2,6 +2,7 @@
 // Nothing else in the code reads process.env. A bad value stops the server with a
 // message that names the variable.
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -46,6 +47,9 @@ const envSchema = z
     MEDIA_STATS_INTERVAL_MS: positiveMs.default(2000),
     MAX_PARTICIPANTS_PER_ROOM: z.coerce.number().int().min(1).max(100).default(16),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    MEDIA_ENGINE: z.enum(['auto', 'mediasoup', 'werift']).default('auto'),
+    MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
+    MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   })
   .superRefine((env, ctx) => {
     if ((env.RTC_MIN_PORT === undefined) !== (env.RTC_MAX_PORT === undefined)) {
@@ -108,6 +112,14 @@ export interface Config {
   mediaStatsIntervalMs: number;
   maxParticipantsPerRoom: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  media: {
+    /** `auto`: mediasoup where its worker binary exists, werift otherwise. */
+    engine: 'auto' | 'mediasoup' | 'werift';
+    /** mediasoup's worker binary; mediasoup's own location when unset. */
+    workerBin: string | undefined;
+    /** mediasoup worker processes: one per core by default. */
+    workers: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -157,5 +169,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     mediaStatsIntervalMs: e.MEDIA_STATS_INTERVAL_MS,
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,
+    media: { engine: e.MEDIA_ENGINE, workerBin: e.MEDIASOUP_WORKER_BIN, workers: e.MEDIASOUP_WORKERS ?? availableParallelism() },
   };
 }

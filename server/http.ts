@@ -15,7 +15,7 @@ export interface HttpDeps {
   /** Ready to take calls (false while starting or draining). */
   ready: () => boolean;
   /** Counts for /healthz: rooms, participants, open media connections. */
-  stats: () => Record<string, number>;
+  stats: () => Record<string, number | string>;
 }
 
 /** `admin` asks for the admin grant: it only matters where SFU_IMPAIRMENT is on. */

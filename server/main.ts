@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, defaultClientDir } from './http.js';
-import { Sfu } from './sfu/index.js';
+import { MediaEngineError, startMediaEngine } from './mediaEngine.js';
 import { Metrics } from './metrics.js';
 import { createRooms } from './rooms.js';
 import { newSfuTotals } from './sfu/totals.js';
@@ -29,8 +29,12 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   let signalingConnections = (): number => 0;
   const totals = newSfuTotals();
   const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
-  const sfu = new Sfu({ rtc: config.rtc, totals, observer: metrics, statsIntervalMs: config.mediaStatsIntervalMs });
-  const cluster = await createRooms(config, sfu, log);
+  const media = await startMediaEngine(config, totals, metrics, log);
+  metrics.setMediaEngine(media.name);
+  const cluster = await createRooms(config, media.plane, log);
+  // mediasoup forwards inside its worker, where the controlled impairment cannot reach.
+  const impairmentEnabled = config.impairmentEnabled && media.name === 'werift';
+  if (config.impairmentEnabled && !impairmentEnabled) log.warn('SFU_IMPAIRMENT needs MEDIA_ENGINE=werift; impairment is off');
   const rooms = cluster.service;
   let ready = false;
 
@@ -40,7 +44,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     clientDir,
     metrics: () => metrics.render(),
     ready: () => ready && cluster.healthy(),
-    stats: () => ({ connections: signalingConnections(), ...rooms.stats(), ...prefixed('media', sfu.stats()) }),
+    stats: () => ({ connections: signalingConnections(), mediaEngine: media.name, ...rooms.stats(), ...prefixed('media', media.stats()) }),
   });
 
   const server = await createHttpServer(config, app);
@@ -51,7 +55,8 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     iceServers: (identity) => (config.turn ? turnIceServers(config.turn, identity) : []),
     heartbeatMs: config.heartbeatMs,
     joinTimeoutMs: config.joinTimeoutMs,
-    impairmentEnabled: config.impairmentEnabled,
+    impairmentEnabled,
+    media: { engine: media.name, simulcast: media.name === 'mediasoup' },
     onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
     onAuthRefused: (reason) => metrics.authRefused(reason),
   });
@@ -77,7 +82,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
       await cluster.drain();
       await signaling.close(CloseCode.Draining, 'server draining', config.shutdownDrainMs);
       await rooms.close();
-      sfu.close();
+      media.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
     },
@@ -130,6 +135,10 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((err: unknown) => {
+    if (err instanceof MediaEngineError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
     process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });

@@ -24,6 +24,8 @@ export class Metrics implements StreamQualityObserver {
   private readonly outboundLoss: client.Histogram<'kind'>;
   private readonly outboundJitter: client.Histogram<'kind'>;
 
+  private readonly engineInfo: client.Gauge<'engine'>;
+
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     client.collectDefaultMetrics({ register: this.registry });
@@ -34,6 +36,12 @@ export class Metrics implements StreamQualityObserver {
       this.registry.removeSingleMetric(name);
     }
 
+    this.engineInfo = new client.Gauge({
+      name: 'rtc_media_engine_info',
+      help: 'The media engine this node forwards with (value 1): mediasoup or werift.',
+      labelNames: ['engine'],
+      registers,
+    });
     new client.Gauge({
       name: 'rtc_signaling_connections',
       help: 'Open signaling WebSocket connections.',
@@ -131,6 +139,11 @@ export class Metrics implements StreamQualityObserver {
     this.outboundRtt = histogram('rtc_sfu_outbound_stream_rtt_seconds', 'Round-trip time to subscribers from RTCP receiver reports.', [...seconds, 2]);
     this.outboundLoss = histogram('rtc_sfu_outbound_stream_loss_ratio', 'Fraction lost reported by subscribers in RTCP receiver reports.', ratio);
     this.outboundJitter = histogram('rtc_sfu_outbound_stream_jitter_seconds', 'Jitter reported by subscribers in RTCP receiver reports.', seconds);
+  }
+
+  setMediaEngine(engine: 'mediasoup' | 'werift'): void {
+    this.engineInfo.reset();
+    this.engineInfo.set({ engine }, 1);
   }
 
   request(type: string, outcome: string, seconds: number): void {

@@ -5,7 +5,15 @@ import type { ImpairmentSettings, MediaKind, ServerStreamStats, TrackMapping } f
 
 export interface MediaPlane {
   /** Opens the media side of a room; called when its first participant joins. */
-  openRoom(roomId: string): MediaRoom;
+  openRoom(roomId: string, events: MediaRoomEvents): MediaRoom;
+}
+
+export interface MediaRoomEvents {
+  /**
+   * The room's media is gone for good (the engine process that held it died): every
+   * participant must join again, which opens the room anew on a live part of the engine.
+   */
+  lost(reason: string): void;
 }
 
 export interface MediaRoom {

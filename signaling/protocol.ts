@@ -89,6 +89,15 @@ export interface JoinResult {
   resumeToken: string;
   /** True when this join continued an earlier participant (nobody saw a leave or join). */
   resumed: boolean;
+  /** What the server's media engine does with what the page publishes. */
+  media: MediaCapabilities;
+}
+
+/** The media engine behind the SFU, as far as a page needs to know it. */
+export interface MediaCapabilities {
+  engine: 'mediasoup' | 'werift';
+  /** Publish video in three simulcast layers (rids q, h, f, lowest first): the SFU picks one per subscriber. */
+  simulcast: boolean;
 }
 
 // ---- errors ----

@@ -98,7 +98,7 @@ export class Room {
     const others = this.participants();
     const member = new Member(input);
     this.members.set(member.participantId, member);
-    this.media ??= this.mediaPlane.openRoom(this.id);
+    this.media ??= this.mediaPlane.openRoom(this.id, { lost: () => this.evict() });
     member.media = this.media.join(member.participantId, member.grants, {
       offer: (sdp: string, tracks: TrackMapping[]) => {
         member.pendingOffer = { sdp, tracks };

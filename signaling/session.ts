@@ -12,6 +12,7 @@ import {
   type IceServer,
   type JoinResult,
   type LeaveReason,
+  type MediaCapabilities,
   type ServerMessage,
 } from './protocol.js';
 import type { MemberRef, RoomService } from './roomService.js';
@@ -34,6 +35,8 @@ export interface SessionDeps {
   joinTimeoutMs: number;
   /** Whether admins may set the SFU's controlled impairment (SFU_IMPAIRMENT). */
   impairmentEnabled: boolean;
+  /** The media engine's capabilities, told to every joining page. */
+  media: MediaCapabilities;
   /** Observes refused joins, by reason, for metrics. */
   onAuthRefused?: (reason: string) => void;
   /** Observes every handled request, for metrics. */
@@ -162,7 +165,7 @@ export class Session {
           return {};
         case 'set-impairment': {
           if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
-          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true enables it)');
+          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true with the werift engine enables it)');
           const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
           const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
           this.deps.log.info('impairment set', { room: member.room, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
@@ -245,6 +248,7 @@ export class Session {
       impairment: outcome.impairment,
       resumeToken: outcome.resumeToken,
       resumed: outcome.resumed,
+      media: this.deps.media,
     };
   }
 

@@ -2,7 +2,7 @@
 // closed, and lets a test play the SFU's part (send an offer, report published kinds,
 // answer or refuse SDP).
 import type { Grants } from '../../signaling/auth.js';
-import type { MediaParticipant, MediaParticipantEvents, MediaPlane, MediaRoom } from '../../signaling/media.js';
+import type { MediaParticipant, MediaParticipantEvents, MediaPlane, MediaRoom, MediaRoomEvents } from '../../signaling/media.js';
 import type { ImpairmentSettings } from '../../signaling/protocol.js';
 
 export class FakeMediaParticipant implements MediaParticipant {
@@ -38,7 +38,11 @@ export class FakeMediaRoom implements MediaRoom {
   impairment: ImpairmentSettings | null = null;
   readonly participants = new Map<string, FakeMediaParticipant>();
 
-  constructor(readonly id: string) {}
+  constructor(
+    readonly id: string,
+    /** How the test plays the engine losing the room (a mediasoup worker dying). */
+    readonly events: MediaRoomEvents,
+  ) {}
 
   join(participantId: string, grants: Grants, events: MediaParticipantEvents): FakeMediaParticipant {
     if (this.closed) throw new Error(`media room ${this.id} is closed`);
@@ -60,8 +64,8 @@ export class FakeMediaPlane implements MediaPlane {
   /** Every media room ever opened, oldest first. */
   readonly opened: FakeMediaRoom[] = [];
 
-  openRoom(roomId: string): FakeMediaRoom {
-    const room = new FakeMediaRoom(roomId);
+  openRoom(roomId: string, events: MediaRoomEvents): FakeMediaRoom {
+    const room = new FakeMediaRoom(roomId, events);
     this.opened.push(room);
     return room;
   }

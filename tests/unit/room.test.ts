@@ -263,6 +263,22 @@ describe('Room: lifecycle', () => {
     expect(media.participant('ada').closed && media.participant('bob').closed).toBe(true);
   });
 
+  it('when the engine loses the room (its worker died), everyone is told to join again and the next join gets fresh media', () => {
+    const { rooms, media } = setup();
+    const room = rooms.getOrCreate('demo');
+    const ada = joined(room, 'ada');
+    const bob = joined(room, 'bob');
+    media.opened[0]?.events.lost('media worker died');
+    expect([ada.sink.movedCalls, bob.sink.movedCalls]).toEqual([1, 1]);
+    // Nobody is announced as leaving: they come back.
+    expect(ada.sink.types()).not.toContain('participant-left');
+    expect(room.isClosed).toBe(true);
+    expect(media.openRooms()).toEqual([]);
+    joined(rooms.getOrCreate('demo'), 'ada');
+    expect(media.opened).toHaveLength(2);
+    expect(media.openRooms()).toEqual([media.opened[1]]);
+  });
+
   it('tells a member when its media failed for good', () => {
     const { rooms, media } = setup();
     const ada = joined(rooms.getOrCreate('demo'), 'ada');

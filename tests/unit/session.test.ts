@@ -56,6 +56,7 @@ function deps(overrides: Partial<SessionDeps> = {}): SessionDeps {
     heartbeatMs: 10_000,
     joinTimeoutMs: JOIN_TIMEOUT_MS,
     impairmentEnabled: true,
+    media: { engine: 'werift', simulcast: false },
     ...overrides,
   };
 }

@@ -1,0 +1,342 @@
+// One participant's media on mediasoup: a publisher WebRtcTransport (the browser offers,
+// we answer; its m-lines become Producers, its two probe data channels are echoed by the
+// worker) and a subscriber WebRtcTransport (one Consumer per track of everyone else; we
+// offer, strictly one offer at a time, and changes made meanwhile wait for the next one).
+import type { Consumer, DataConsumer, DataProducer, MediaKind, Producer, Router, WebRtcServer, WebRtcTransport } from 'mediasoup/types';
+import type { Grants } from '../../signaling/auth.js';
+import type { Logger } from '../../signaling/log.js';
+import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
+import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
+import type { ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
+import type { RtcOptions } from '../sfu/rtcConfig.js';
+import {
+  SdpError,
+  checkSubscriberAnswer,
+  parseSdp,
+  publisherAnswer,
+  readPublisherOffer,
+  remoteDtls,
+  subscriberOffer,
+  type LocalTransport,
+  type SubscriberSlot,
+} from './sdp.js';
+import { StreamCounters, type StatsSink } from './streamStats.js';
+
+
+/** What a participant needs of its room. */
+export interface ParticipantContext {
+  router: Promise<Router>;
+  webRtcServer: WebRtcServer;
+  rtc: RtcOptions;
+  log: Logger;
+  room: string;
+  /** A Producer of this participant is ready: everyone else should consume it. */
+  produced(participant: MediasoupParticipant, producer: Producer): void;
+  /** This participant closed (it left, or its room closed). */
+  closed(participant: MediasoupParticipant): void;
+}
+
+interface Slot {
+  mid: string;
+  kind: MediaKind;
+  publisherId: string;
+  consumer: Consumer | undefined;
+  /** Closed in an offer the browser answered: the m-line may be recycled for a new consumer. */
+  recyclable: boolean;
+  counters: StreamCounters;
+}
+
+export class MediasoupParticipant implements MediaParticipant {
+  private publisher: Promise<WebRtcTransport> | undefined;
+  private publisherConnected = false;
+  private readonly producers = new Map<string, { producer: Producer; counters: StreamCounters }>();
+  private readonly dataChannels: (DataProducer | DataConsumer)[] = [];
+  private publishInFlight = false;
+  private subscriber: Promise<WebRtcTransport> | undefined;
+  private subscriberConnected = false;
+  private readonly slots: Slot[] = [];
+  /** The slots as our outstanding offer described them. */
+  private offered: { slots: SubscriberSlot[]; consumers: (Consumer | undefined)[] } | undefined;
+  private offerVersion = 0;
+  private nextMid = 0;
+  private negotiationWanted = false;
+  private negotiationScheduled = false;
+  /** Consumer creation and negotiation run one after another, in order. */
+  private work: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly grants: Grants,
+    private readonly events: MediaParticipantEvents,
+    private readonly context: ParticipantContext,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get transportCount(): number {
+    return (this.publisher ? 1 : 0) + (this.subscriber ? 1 : 0);
+  }
+
+  get producerList(): Producer[] {
+    return [...this.producers.values()].map((p) => p.producer);
+  }
+
+  get consumerCount(): number {
+    return this.slots.filter((s) => s.consumer).length;
+  }
+
+  async publish(offerSdp: string): Promise<string> {
+    this.assertOpen();
+    if (this.publishInFlight) throw new SdpError('a publish is already in progress');
+    this.publishInFlight = true;
+    try {
+      return await this.applyPublisherOffer(offerSdp);
+    } finally {
+      this.publishInFlight = false;
+    }
+  }
+
+  private async applyPublisherOffer(offerSdp: string): Promise<string> {
+    const session = parseSdp(offerSdp);
+    const router = await this.context.router;
+    const sections = readPublisherOffer(session, router.rtpCapabilities);
+    const dtls = remoteDtls(session, 'offer');
+    const transport = await this.publisherTransport();
+    this.assertOpen();
+    if (!this.publisherConnected) {
+      await transport.connect({ dtlsParameters: dtls });
+      this.publisherConnected = true;
+    }
+    const wanted = new Set<string>();
+    for (const section of sections) {
+      if (!section.accepted) continue;
+      if (section.kind === 'application') {
+        if (this.dataChannels.length === 0) await this.echoProbeChannels(transport);
+        continue;
+      }
+      wanted.add(section.mid);
+      if (this.producers.has(section.mid)) continue;
+      const producer = await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participantId: this.id } });
+      if (this.closed) {
+        producer.close();
+        this.assertOpen();
+      }
+      this.producers.set(section.mid, { producer, counters: new StreamCounters() });
+      this.context.produced(this, producer);
+    }
+    for (const [mid, { producer }] of this.producers) {
+      if (wanted.has(mid)) continue;
+      producer.close();
+      this.producers.delete(mid);
+    }
+    this.events.publishing([...new Set(this.producerList.map((p) => p.kind))].sort());
+    return publisherAnswer(session, sections, localTransport(transport));
+  }
+
+  /**
+   * The worker itself echoes the probe: what the browser sends on stream N comes back on
+   * stream N (a DataConsumer of the browser's own DataProducer, on the same transport).
+   * mediasoup does not speak DCEP, hence the channels negotiated out of band.
+   */
+  private async echoProbeChannels(transport: WebRtcTransport): Promise<void> {
+    for (const channel of PROBE_CHANNELS) {
+      const producer = await transport.produceData({
+        label: channel.label,
+        sctpStreamParameters: { streamId: channel.streamId, ordered: channel.ordered, ...('maxRetransmits' in channel ? { maxRetransmits: channel.maxRetransmits } : {}) },
+      });
+      this.dataChannels.push(producer);
+      const consumer = await transport.consumeData({
+        dataProducerId: producer.id,
+        ordered: channel.ordered,
+        ...('maxRetransmits' in channel ? { maxRetransmits: channel.maxRetransmits } : {}),
+      });
+      this.dataChannels.push(consumer);
+      if (consumer.sctpStreamParameters?.streamId !== channel.streamId) {
+        this.context.log.error('probe echo on the wrong SCTP stream', { room: this.context.room, participant: this.id, expected: channel.streamId, got: consumer.sctpStreamParameters?.streamId });
+      }
+    }
+  }
+
+  async answer(answerSdp: string): Promise<void> {
+    this.assertOpen();
+    const offered = this.offered;
+    if (!offered || !this.subscriber) throw new SdpError('no offer is waiting for an answer');
+    const session = parseSdp(answerSdp);
+    checkSubscriberAnswer(session, offered.slots);
+    const transport = await this.subscriber;
+    if (!this.subscriberConnected) {
+      await transport.connect({ dtlsParameters: remoteDtls(session, 'answer') });
+      this.subscriberConnected = true;
+    }
+    if (this.offered !== offered) return;
+    this.offered = undefined;
+    offered.slots.forEach((s, i) => {
+      const slot = this.slots[i];
+      if (slot && !s.consumer && slot.mid === s.mid && !slot.consumer) slot.recyclable = true;
+    });
+    // Video consumers start paused; resuming asks the publisher for a keyframe, so the
+    // subscriber can start decoding as soon as packets reach it.
+    for (const consumer of offered.consumers) {
+      if (consumer && !consumer.closed && consumer.paused) await consumer.resume();
+    }
+    if (this.negotiationWanted) this.scheduleNegotiation();
+  }
+
+  /** Starts receiving another participant's track. */
+  subscribe(producer: Producer, publisherId: string): void {
+    if (this.closed || !this.grants.subscribe) return;
+    this.enqueue(async () => {
+      if (this.closed || producer.closed) return;
+      const router = await this.context.router;
+      const transport = await this.subscriberTransport();
+      if (this.closed || producer.closed) return;
+      const slot = this.slotFor(producer.kind, publisherId);
+      const consumer = await transport.consume({
+        producerId: producer.id,
+        rtpCapabilities: router.rtpCapabilities,
+        paused: producer.kind === 'video',
+        mid: slot.mid,
+        appData: { publisherId },
+      });
+      if (this.closed) return consumer.close();
+      slot.consumer = consumer;
+      const drop = (): void => this.dropConsumer(slot, consumer);
+      consumer.on('producerclose', drop);
+      consumer.on('transportclose', drop);
+      this.scheduleNegotiation();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const transport of [this.publisher, this.subscriber]) {
+      transport?.then(
+        (t) => t.close(),
+        () => undefined,
+      );
+    }
+    this.producers.clear();
+    this.slots.length = 0;
+    this.offered = undefined;
+    this.context.closed(this);
+  }
+
+  /** This participant's streams as the SFU sees them, for `media-stats` (see ServerStreamStats). */
+  async collectStats(sink: StatsSink): Promise<ServerStreamStats[]> {
+    const out: ServerStreamStats[] = [];
+    for (const { producer, counters } of [...this.producers.values()]) {
+      if (producer.closed) continue;
+      const stats = await producer.getStats().catch(() => []);
+      out.push(counters.inbound(this.id, producer.kind, stats, clockRateOf(producer.rtpParameters.codecs[0]?.clockRate, producer.kind), sink));
+    }
+    for (const slot of [...this.slots]) {
+      const consumer = slot.consumer;
+      if (!consumer || consumer.closed) continue;
+      const stats = await consumer.getStats().catch(() => []);
+      out.push(slot.counters.outbound(slot.publisherId, slot.kind, stats, clockRateOf(consumer.rtpParameters.codecs[0]?.clockRate, slot.kind), sink));
+    }
+    return out;
+  }
+
+  private slotFor(kind: MediaKind, publisherId: string): Slot {
+    const mid = String(this.nextMid++);
+    const counters = new StreamCounters();
+    const recycled = this.slots.find((s) => s.recyclable && s.kind === kind);
+    if (recycled) {
+      Object.assign(recycled, { mid, publisherId, consumer: undefined, recyclable: false, counters });
+      return recycled;
+    }
+    const slot: Slot = { mid, kind, publisherId, consumer: undefined, recyclable: false, counters };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private dropConsumer(slot: Slot, consumer: Consumer): void {
+    if (slot.consumer !== consumer) return;
+    slot.consumer = undefined;
+    if (!consumer.closed) consumer.close();
+    this.scheduleNegotiation();
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.work = this.work.then(step).catch((err: unknown) => {
+      if (this.closed) return;
+      this.context.log.error('subscriber media failed', { room: this.context.room, participant: this.id, error: String(err) });
+      this.events.failed(`subscriber media failed: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private scheduleNegotiation(): void {
+    this.negotiationWanted = true;
+    if (this.offered || this.negotiationScheduled || this.closed) return;
+    this.negotiationScheduled = true;
+    // Changes made in the same tick (several tracks of one publisher) share one offer.
+    setImmediate(() => {
+      this.negotiationScheduled = false;
+      this.enqueue(() => this.negotiate());
+    });
+  }
+
+  private async negotiate(): Promise<void> {
+    if (this.closed || this.offered || !this.negotiationWanted || !this.subscriber) return;
+    this.negotiationWanted = false;
+    const transport = await this.subscriber;
+    const slots: SubscriberSlot[] = this.slots.map((s) => ({
+      mid: s.mid,
+      kind: s.kind,
+      consumer: s.consumer && { rtpParameters: s.consumer.rtpParameters, streamId: s.publisherId, trackId: s.consumer.id },
+    }));
+    this.offered = { slots, consumers: this.slots.map((s) => s.consumer) };
+    const tracks: TrackMapping[] = this.slots.filter((s) => s.consumer).map((s) => ({ mid: s.mid, participantId: s.publisherId, kind: s.kind }));
+    this.events.offer(subscriberOffer(slots, localTransport(transport), ++this.offerVersion), tracks);
+  }
+
+  private publisherTransport(): Promise<WebRtcTransport> {
+    this.publisher ??= this.createTransport('publisher', true);
+    return this.publisher;
+  }
+
+  private subscriberTransport(): Promise<WebRtcTransport> {
+    this.subscriber ??= this.createTransport('subscriber', false);
+    return this.subscriber;
+  }
+
+  private async createTransport(role: 'publisher' | 'subscriber', sctp: boolean): Promise<WebRtcTransport> {
+    const { webRtcServer, rtc } = this.context;
+    const router = await this.context.router;
+    const transport = await router.createWebRtcTransport({
+      webRtcServer,
+      enableUdp: true,
+      enableTcp: rtc.iceTcp,
+      preferUdp: true,
+      enableSctp: sctp,
+      // Where the bandwidth estimate starts; transport-wide congestion control takes it from there.
+      initialAvailableOutgoingBitrate: 1_000_000,
+      appData: { participantId: this.id, role },
+    });
+    if (this.closed) transport.close();
+    transport.on('dtlsstatechange', (state) => {
+      if ((state === 'failed' || state === 'closed') && !this.closed) this.events.failed(`${role} DTLS ${state}`);
+    });
+    transport.on('icestatechange', (state) => {
+      if (state === 'disconnected' && !this.closed) this.context.log.debug('ice disconnected', { room: this.context.room, participant: this.id, role });
+    });
+    return transport;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SdpError('participant media is closed');
+  }
+}
+
+function localTransport(t: WebRtcTransport): LocalTransport {
+  return { ice: t.iceParameters, candidates: t.iceCandidates, dtls: t.dtlsParameters };
+}
+
+function clockRateOf(rate: number | undefined, kind: MediaKind): number {
+  return rate ?? (kind === 'audio' ? 48000 : 90000);
+}
