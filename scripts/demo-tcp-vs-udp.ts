@@ -165,7 +165,8 @@ async function main(): Promise<void> {
       services = await startLabServices({ turn: transports.includes('turn') });
       ({ server, browser } = services);
     } else {
-      server = await startServer({ LOG_LEVEL: 'warn', SFU_IMPAIRMENT: 'true' });
+      // The SFU's own impairment exists on the werift engine only.
+      server = await startServer({ LOG_LEVEL: 'warn', SFU_IMPAIRMENT: 'true', MEDIA_ENGINE: 'werift' });
       browser = await launchChromium();
     }
     run.machine += `, Chromium ${browser.version()}`;

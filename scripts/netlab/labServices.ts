@@ -31,7 +31,9 @@ export async function startLabServices(options: { turn: boolean; serverEnv?: Rec
     const placement = { netns: lab.serverNs, address: SERVER_ADDRESS };
     if (options.turn) turn = await startTurnServer(undefined, placement);
     const turnEnv: Record<string, string> = turn ? { TURN_SECRET: turn.secret, TURN_URLS: turn.url } : {};
-    server = await startServer({ LOG_LEVEL: 'warn', ...turnEnv, ...options.serverEnv }, placement);
+    // The experiment's published figures (README, TCP vs UDP) are the werift engine's: its
+    // SCTP is what the data-channel columns measure. MEDIA_ENGINE in serverEnv overrides.
+    server = await startServer({ LOG_LEVEL: 'warn', MEDIA_ENGINE: 'werift', ...turnEnv, ...options.serverEnv }, placement);
     // The page comes over plain HTTP from a non-loopback address: let Chromium treat that
     // origin as secure, as it would https (camera, microphone, WebRTC).
     browser = await launchChromium({ executablePath: lab.chromiumInClientNs, extraArgs: [`--unsafely-treat-insecure-origin-as-secure=${server.url}`] });

@@ -14,7 +14,9 @@ let browser: Browser;
 const pages: Page[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ SFU_IMPAIRMENT: 'true' });
+  // Impairment exists on the werift engine only (README, Media engines); the mediasoup
+  // engine's view of the same call is checked at the end of this file.
+  server = await startServer({ SFU_IMPAIRMENT: 'true', MEDIA_ENGINE: 'werift' });
   browser = await launchChromium();
 });
 
@@ -206,5 +208,42 @@ describe('impairment against known truth', () => {
     await ada.getByTestId('impairment-off').click();
     await new Promise((r) => setTimeout(r, 2000)); // the intervals that still include impaired packets pass
     expect(median((await sample(3000, [browserLoss]))[0]!)).toBeLessThan(1);
+  });
+});
+
+describe("the server's view on the mediasoup engine", () => {
+  let mediasoup: ServerHandle;
+  beforeAll(async () => {
+    mediasoup = await startServer({ MEDIA_ENGINE: 'mediasoup', MEDIA_STATS_INTERVAL_MS: '1000' });
+  });
+  afterAll(async () => {
+    await mediasoup?.stop();
+  });
+
+  it("the worker's figures reach the page: packets, loss and jitter of the uplink, loss and round trip of what it forwards", async () => {
+    const a = await openCall(browser, mediasoup.url, 'server-view', 'Alice');
+    pages.push(a);
+    const b = await openCall(browser, mediasoup.url, 'server-view', 'Bob');
+    pages.push(b);
+    const [aId, bId] = (await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())))) as [string, string];
+    await waitForMedia(a, [bId], { timeoutMs: 15_000 });
+    await waitForMedia(b, [aId], { timeoutMs: 15_000 });
+    // Receiver reports carry the round trip once the browser has answered a sender report.
+    await waitFor(
+      async () => {
+        const streams = (await a.evaluate(() => window.__call.quality()))?.server ?? [];
+        const inVideo = streams.find((s) => s.direction === 'inbound' && s.kind === 'video');
+        const outVideo = streams.find((s) => s.direction === 'outbound' && s.kind === 'video' && s.participantId === bId);
+        return (inVideo?.packets ?? 0) > 0 && inVideo?.jitterMs !== null && inVideo?.lossPercent !== null && (outVideo?.packets ?? 0) > 0 && outVideo?.rttMs !== null;
+      },
+      15_000,
+      "Alice's media-stats with her uplink's packets, loss and jitter, and the round trip of Bob's video to her",
+    );
+    const streams = (await a.evaluate(() => window.__call.quality()))?.server ?? [];
+    const outVideo = streams.find((s) => s.direction === 'outbound' && s.kind === 'video' && s.participantId === bId);
+    // Loopback: no loss, and a round trip of milliseconds.
+    expect(outVideo?.lossPercent ?? 0).toBeLessThan(5);
+    expect(outVideo?.rttMs).toBeGreaterThan(0);
+    expect(outVideo?.rttMs).toBeLessThan(500);
   });
 });

@@ -5,13 +5,13 @@
 // closed tabs leave at once).
 import { describe, expect, it } from 'vitest';
 import type { ServerHandle } from '../helpers/serverProcess.js';
-import { SHAPES } from '../helpers/signalingServer.js';
+import { engineEnv, SHAPES_AND_ENGINES } from '../helpers/engines.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
 import { useCallDeployment } from './callDeployment.js';
 import { openCall, waitFor, waitForMedia } from './callPage.js';
 
-describe.each(SHAPES)('session resume in the browser, %s', (shape) => {
-  const deployment = useCallDeployment(shape, { RESUME_GRACE_MS: '15000' });
+describe.each(SHAPES_AND_ENGINES)('session resume in the browser, %s, on %s', (shape, engine) => {
+  const deployment = useCallDeployment(shape, { RESUME_GRACE_MS: '15000', ...engineEnv(engine) });
 
   it('a page whose signaling connection drops resumes as the same participant (on another node in a cluster): nobody sees it leave, and video keeps flowing', async () => {
     const room = 'blip';
