@@ -4,136 +4,139 @@ import type { Browser, Page } from 'playwright-core';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { launchChromium } from '../helpers/browser.js';
+import { ENGINES, engineEnv } from '../helpers/engines.js';
 import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
 import { startLoadBalancer, type LoadBalancer } from '../../scripts/loadBalancer.js';
 import { signedToken } from '../helpers/tokens.js';
 import { TestClient } from '../helpers/wsClient.js';
 import { openCall, remoteStats, waitFor, waitForMedia } from './callPage.js';
 
-let cluster: ClusterHandle;
-let lb: LoadBalancer;
-let browser: Browser;
-const pages: Page[] = [];
+describe.each(ENGINES)('on %s', (engine) => {
+  let cluster: ClusterHandle;
+  let lb: LoadBalancer;
+  let browser: Browser;
+  const pages: Page[] = [];
 
-beforeAll(async () => {
-  // Its own Redis: the outage test stops and restarts it.
-  cluster = await startCluster(3, { RESUME_GRACE_MS: '3000' }, { spawnRedis: true });
-  lb = await startLoadBalancer(() => cluster.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null).map((n) => n.port));
-  browser = await launchChromium();
-});
+  beforeAll(async () => {
+    // Its own Redis: the outage test stops and restarts it.
+    cluster = await startCluster(3, { RESUME_GRACE_MS: '3000', ...engineEnv(engine) }, { spawnRedis: true });
+    lb = await startLoadBalancer(() => cluster.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null).map((n) => n.port));
+    browser = await launchChromium();
+  });
 
-beforeEach(() => {
-  // A failing cluster test is hard to read without the nodes' side of the story.
-  onTestFailed(() => {
-    for (const n of cluster.nodes) {
-      const lines = n.logs.filter((l) => !l.includes('"level":"debug"')).slice(-25);
-      process.stdout.write(`--- ${n.url} (exit ${n.process.exitCode ?? n.process.signalCode ?? 'running'})\n${lines.join('\n')}\n`);
+  beforeEach(() => {
+    // A failing cluster test is hard to read without the nodes' side of the story.
+    onTestFailed(() => {
+      for (const n of cluster.nodes) {
+        const lines = n.logs.filter((l) => !l.includes('"level":"debug"')).slice(-25);
+        process.stdout.write(`--- ${n.url} (exit ${n.process.exitCode ?? n.process.signalCode ?? 'running'})\n${lines.join('\n')}\n`);
+      }
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all(pages.splice(0).map((p) => p.context().close()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await lb?.close();
+    await cluster?.stop();
+  });
+
+  async function ownerOf(room: string): Promise<string | null> {
+    const client = createClient({ url: cluster.redis.url });
+    await client.connect();
+    try {
+      return await client.get(`rtc:room:${room}:owner`);
+    } finally {
+      await client.quit();
     }
-  });
-});
-
-afterEach(async () => {
-  await Promise.all(pages.splice(0).map((p) => p.context().close()));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await lb?.close();
-  await cluster?.stop();
-});
-
-async function ownerOf(room: string): Promise<string | null> {
-  const client = createClient({ url: cluster.redis.url });
-  await client.connect();
-  try {
-    return await client.get(`rtc:room:${room}:owner`);
-  } finally {
-    await client.quit();
   }
-}
 
-/** Video decoding (frames rising) from every other participant the page currently lists. */
-async function decodesEveryone(page: Page, expectedRemotes: number, timeoutMs: number): Promise<void> {
-  const first = new Map<string, number>();
-  await waitFor(
-    async () => {
-      const ids = await page.evaluate(() => window.__call.remoteParticipants());
-      if (ids.length !== expectedRemotes) return false;
-      const stats = await remoteStats(page);
-      return ids.every((id) => {
-        const frames = stats.find((s) => s.participantId === id)?.framesDecoded ?? 0;
-        if (frames <= 0) return false;
-        const seen = first.get(id);
-        if (seen === undefined) first.set(id, frames);
-        return seen !== undefined && frames > seen;
-      });
-    },
-    timeoutMs,
-    `page decodes video from ${expectedRemotes} remote participant(s)`,
-  );
-}
-
-describe('a call across nodes', () => {
-  it('page A on node 1 and page B on node 2 decode each other', async () => {
-    const a = await openCall(browser, cluster.nodes[0]!.url, 'cross', 'A');
-    const b = await openCall(browser, cluster.nodes[1]!.url, 'cross', 'B');
-    pages.push(a, b);
-    const [idA, idB] = await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())));
-    await waitForMedia(a, [idB!], { timeoutMs: 15_000 });
-    await waitForMedia(b, [idA!], { timeoutMs: 15_000 });
-  });
-
-  it("killing the room's owner mid-call: within 15 s both pages decode video again and see each other", async () => {
-    const room = 'failover';
-    const a = await openCall(browser, lb.url, room, 'A');
-    const b = await openCall(browser, lb.url, room, 'B');
-    pages.push(a, b);
-    await decodesEveryone(a, 1, 15_000);
-    await decodesEveryone(b, 1, 15_000);
-
-    const owner = await ownerOf(room);
-    const victim = cluster.nodes.find((n) => n.logs.some((l) => l.includes(`"node":"${owner}"`)));
-    expect(victim, `owner ${owner} among the nodes`).toBeDefined();
-    const killedAt = Date.now();
-    victim!.process.kill('SIGKILL');
-    process.stdout.write(`failover: room owner ${owner} at ${victim!.url} killed\n`);
-
-    await decodesEveryone(a, 1, 15_000 - (Date.now() - killedAt));
-    await decodesEveryone(b, 1, 15_000 - (Date.now() - killedAt));
-    const recovered = Date.now() - killedAt;
-    expect(recovered).toBeLessThan(15_000);
-    expect(await ownerOf(room)).not.toBe(owner);
-    process.stdout.write(`failover: both pages decoding again ${recovered} ms after kill -9 of ${owner}\n`);
-  });
-
-  it('Redis restart mid-call: media keeps flowing, new joins fail clearly during the outage and succeed after', async () => {
-    const live = cluster.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
-    const a = await openCall(browser, live[0]!.url, 'outage', 'A');
-    const b = await openCall(browser, live[1]!.url, 'outage', 'B');
-    pages.push(a, b);
-    await decodesEveryone(a, 1, 15_000);
-    await decodesEveryone(b, 1, 15_000);
-
-    await cluster.redis.stop();
-    // Media between the pages goes on without Redis.
-    await decodesEveryone(a, 1, 5000);
-    await decodesEveryone(b, 1, 5000);
-    const during = await TestClient.connect(live[0]!.wsUrl);
-    const refused = await during.request({ type: 'join', token: signedToken({ room: 'outage-new', name: 'C' }), room: 'outage-new' });
-    expect(refused).toMatchObject({ ok: false, error: { code: 'SERVICE_DEGRADED' } });
-    expect((await during.closed).code).toBe(4013);
-
-    await cluster.redis.restart();
+  /** Video decoding (frames rising) from every other participant the page currently lists. */
+  async function decodesEveryone(page: Page, expectedRemotes: number, timeoutMs: number): Promise<void> {
+    const first = new Map<string, number>();
     await waitFor(
       async () => {
-        const c = await TestClient.connect(live[0]!.wsUrl);
-        const r = await c.request({ type: 'join', token: signedToken({ room: 'outage-new', name: 'C' }), room: 'outage-new' });
-        c.terminate();
-        return r.ok;
+        const ids = await page.evaluate(() => window.__call.remoteParticipants());
+        if (ids.length !== expectedRemotes) return false;
+        const stats = await remoteStats(page);
+        return ids.every((id) => {
+          const frames = stats.find((s) => s.participantId === id)?.framesDecoded ?? 0;
+          if (frames <= 0) return false;
+          const seen = first.get(id);
+          if (seen === undefined) first.set(id, frames);
+          return seen !== undefined && frames > seen;
+        });
       },
-      10_000,
-      'a new join succeeds after Redis returns',
+      timeoutMs,
+      `page decodes video from ${expectedRemotes} remote participant(s)`,
     );
-    await decodesEveryone(a, 1, 5000);
+  }
+
+  describe('a call across nodes', () => {
+    it('page A on node 1 and page B on node 2 decode each other', async () => {
+      const a = await openCall(browser, cluster.nodes[0]!.url, 'cross', 'A');
+      const b = await openCall(browser, cluster.nodes[1]!.url, 'cross', 'B');
+      pages.push(a, b);
+      const [idA, idB] = await Promise.all([a, b].map((p) => p.evaluate(() => window.__call.participantId())));
+      await waitForMedia(a, [idB!], { timeoutMs: 15_000 });
+      await waitForMedia(b, [idA!], { timeoutMs: 15_000 });
+    });
+
+    it("killing the room's owner mid-call: within 15 s both pages decode video again and see each other", async () => {
+      const room = 'failover';
+      const a = await openCall(browser, lb.url, room, 'A');
+      const b = await openCall(browser, lb.url, room, 'B');
+      pages.push(a, b);
+      await decodesEveryone(a, 1, 15_000);
+      await decodesEveryone(b, 1, 15_000);
+
+      const owner = await ownerOf(room);
+      const victim = cluster.nodes.find((n) => n.logs.some((l) => l.includes(`"node":"${owner}"`)));
+      expect(victim, `owner ${owner} among the nodes`).toBeDefined();
+      const killedAt = Date.now();
+      victim!.process.kill('SIGKILL');
+      process.stdout.write(`failover: room owner ${owner} at ${victim!.url} killed\n`);
+
+      await decodesEveryone(a, 1, 15_000 - (Date.now() - killedAt));
+      await decodesEveryone(b, 1, 15_000 - (Date.now() - killedAt));
+      const recovered = Date.now() - killedAt;
+      expect(recovered).toBeLessThan(15_000);
+      expect(await ownerOf(room)).not.toBe(owner);
+      process.stdout.write(`failover: both pages decoding again ${recovered} ms after kill -9 of ${owner}\n`);
+    });
+
+    it('Redis restart mid-call: media keeps flowing, new joins fail clearly during the outage and succeed after', async () => {
+      const live = cluster.nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
+      const a = await openCall(browser, live[0]!.url, 'outage', 'A');
+      const b = await openCall(browser, live[1]!.url, 'outage', 'B');
+      pages.push(a, b);
+      await decodesEveryone(a, 1, 15_000);
+      await decodesEveryone(b, 1, 15_000);
+
+      await cluster.redis.stop();
+      // Media between the pages goes on without Redis.
+      await decodesEveryone(a, 1, 5000);
+      await decodesEveryone(b, 1, 5000);
+      const during = await TestClient.connect(live[0]!.wsUrl);
+      const refused = await during.request({ type: 'join', token: signedToken({ room: 'outage-new', name: 'C' }), room: 'outage-new' });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'SERVICE_DEGRADED' } });
+      expect((await during.closed).code).toBe(4013);
+
+      await cluster.redis.restart();
+      await waitFor(
+        async () => {
+          const c = await TestClient.connect(live[0]!.wsUrl);
+          const r = await c.request({ type: 'join', token: signedToken({ room: 'outage-new', name: 'C' }), room: 'outage-new' });
+          c.terminate();
+          return r.ok;
+        },
+        10_000,
+        'a new join succeeds after Redis returns',
+      );
+      await decodesEveryone(a, 1, 5000);
+    });
   });
 });
