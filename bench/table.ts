@@ -10,7 +10,15 @@ export function printTable(rows: string[][]): void {
 
 /** A figure | ours | baseline | ratio | target row; NaN prints as '-'. */
 export function row(figure: string, ours: number, baseline: number, digits: number, target: string): string[] {
-  const f = (n: number): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-');
-  const ratio = baseline !== 0 && Number.isFinite(ours) && Number.isFinite(baseline) ? (ours / baseline).toFixed(2) : '-';
-  return [figure, f(ours), f(baseline), ratio, target];
+  return [figure, num(ours, digits), num(baseline, digits), ratio(ours, baseline), target];
+}
+
+/** Formats a figure; NaN and undefined print as '-'. */
+export function num(n: number | undefined, digits: number): string {
+  return n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-';
+}
+
+/** a / b with two decimals, '-' when either is missing or b is 0. */
+export function ratio(a: number | undefined, b: number | undefined): string {
+  return a !== undefined && b !== undefined && b !== 0 && Number.isFinite(a) && Number.isFinite(b) ? (a / b).toFixed(2) : '-';
 }
