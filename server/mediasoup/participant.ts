@@ -2,7 +2,7 @@
 // we answer; its m-lines become Producers, its two probe data channels are echoed by the
 // worker) and a subscriber WebRtcTransport (one Consumer per track of everyone else; we
 // offer, strictly one offer at a time, and changes made meanwhile wait for the next one).
-import type { Consumer, DataConsumer, DataProducer, MediaKind, Producer, Router, WebRtcServer, WebRtcTransport } from 'mediasoup/types';
+import type { Consumer, DataConsumer, DataProducer, MediaKind, Producer, Router, RtpParameters, WebRtcServer, WebRtcTransport } from 'mediasoup/types';
 import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
@@ -41,6 +41,10 @@ interface Slot {
   kind: MediaKind;
   publisherId: string;
   consumer: Consumer | undefined;
+  /** The last consumer's parameters (the first slot is parked with them, see SubscriberSlot). */
+  lastParameters: RtpParameters | undefined;
+  /** Keyframe requests until the consumer has sent one (see awaitKeyframe). */
+  keyframeTimer: NodeJS.Timeout | undefined;
   /** Closed in an offer the browser answered: the m-line may be recycled for a new consumer. */
   recyclable: boolean;
   counters: StreamCounters;
@@ -175,12 +179,15 @@ export class MediasoupParticipant implements MediaParticipant {
     this.offered = undefined;
     offered.slots.forEach((s, i) => {
       const slot = this.slots[i];
-      if (slot && !s.consumer && slot.mid === s.mid && !slot.consumer) slot.recyclable = true;
+      // The first m-line is parked, never rejected, so never recycled either.
+      if (slot && i > 0 && !s.consumer && slot.mid === s.mid && !slot.consumer) slot.recyclable = true;
     });
-    // Video consumers start paused; resuming asks the publisher for a keyframe, so the
-    // subscriber can start decoding as soon as packets reach it.
-    for (const consumer of offered.consumers) {
-      if (consumer && !consumer.closed && consumer.paused) await consumer.resume();
+    // Video consumers start paused until the browser has the m-line; then they need a keyframe.
+    for (const [i, consumer] of offered.consumers.entries()) {
+      if (!consumer || consumer.closed || !consumer.paused) continue;
+      await consumer.resume();
+      const slot = this.slots[i];
+      if (slot?.consumer === consumer) this.awaitKeyframe(slot, consumer);
     }
     if (this.negotiationWanted) this.scheduleNegotiation();
   }
@@ -203,6 +210,7 @@ export class MediasoupParticipant implements MediaParticipant {
       });
       if (this.closed) return consumer.close();
       slot.consumer = consumer;
+      slot.lastParameters = consumer.rtpParameters;
       const drop = (): void => this.dropConsumer(slot, consumer);
       consumer.on('producerclose', drop);
       consumer.on('transportclose', drop);
@@ -220,6 +228,7 @@ export class MediasoupParticipant implements MediaParticipant {
       );
     }
     this.producers.clear();
+    for (const slot of this.slots) clearInterval(slot.keyframeTimer);
     this.slots.length = 0;
     this.offered = undefined;
     this.context.closed(this);
@@ -247,16 +256,47 @@ export class MediasoupParticipant implements MediaParticipant {
     const counters = new StreamCounters();
     const recycled = this.slots.find((s) => s.recyclable && s.kind === kind);
     if (recycled) {
-      Object.assign(recycled, { mid, publisherId, consumer: undefined, recyclable: false, counters });
+      Object.assign(recycled, { mid, publisherId, consumer: undefined, lastParameters: undefined, recyclable: false, counters });
       return recycled;
     }
-    const slot: Slot = { mid, kind, publisherId, consumer: undefined, recyclable: false, counters };
+    const slot: Slot = { mid, kind, publisherId, consumer: undefined, lastParameters: undefined, keyframeTimer: undefined, recyclable: false, counters };
     this.slots.push(slot);
     return slot;
   }
 
+  /**
+   * Asks the publisher for a keyframe every 500 ms until this consumer has sent one out
+   * (mediasoup's keyframe trace), for at most 10 s. One request on resume is not enough:
+   * when a publisher has only just joined, its streams may not have reached the worker
+   * yet, and a request for a stream the worker has not seen goes nowhere; the receiver
+   * cannot ask itself, since the worker holds back every packet until a keyframe.
+   */
+  private awaitKeyframe(slot: Slot, consumer: Consumer): void {
+    if (consumer.kind !== 'video') return;
+    let seen = false;
+    const onTrace = (trace: { type: string; direction: string }): void => {
+      if (trace.type === 'keyframe' && trace.direction === 'out') seen = true;
+    };
+    consumer.on('trace', onTrace);
+    consumer.enableTraceEvent(['keyframe']).catch(() => undefined);
+    let attempts = 0;
+    const stop = (): void => {
+      clearInterval(slot.keyframeTimer);
+      slot.keyframeTimer = undefined;
+      consumer.off('trace', onTrace);
+      if (!consumer.closed) consumer.enableTraceEvent([]).catch(() => undefined);
+    };
+    clearInterval(slot.keyframeTimer);
+    slot.keyframeTimer = setInterval(() => {
+      if (seen || consumer.closed || slot.consumer !== consumer || ++attempts > 20) return stop();
+      consumer.requestKeyFrame().catch(() => undefined);
+    }, 500);
+  }
+
   private dropConsumer(slot: Slot, consumer: Consumer): void {
     if (slot.consumer !== consumer) return;
+    clearInterval(slot.keyframeTimer);
+    slot.keyframeTimer = undefined;
     slot.consumer = undefined;
     if (!consumer.closed) consumer.close();
     this.scheduleNegotiation();
@@ -285,10 +325,11 @@ export class MediasoupParticipant implements MediaParticipant {
     if (this.closed || this.offered || !this.negotiationWanted || !this.subscriber) return;
     this.negotiationWanted = false;
     const transport = await this.subscriber;
-    const slots: SubscriberSlot[] = this.slots.map((s) => ({
+    const slots: SubscriberSlot[] = this.slots.map((s, i) => ({
       mid: s.mid,
       kind: s.kind,
       consumer: s.consumer && { rtpParameters: s.consumer.rtpParameters, streamId: s.publisherId, trackId: s.consumer.id },
+      ...(i === 0 && !s.consumer && s.lastParameters ? { parked: s.lastParameters } : {}),
     }));
     this.offered = { slots, consumers: this.slots.map((s) => s.consumer) };
     const tracks: TrackMapping[] = this.slots.filter((s) => s.consumer).map((s) => ({ mid: s.mid, participantId: s.publisherId, kind: s.kind }));

@@ -210,11 +210,31 @@ export interface SubscriberSlot {
   kind: MediaKind;
   /** Undefined once the consumer is gone: the m-line is offered with port 0. */
   consumer: { rtpParameters: RtpParameters; streamId: string; trackId: string } | undefined;
+  /**
+   * The codecs of the slot's last consumer, for the bundle's first m-line: rejecting that
+   * one (port 0) would close the browser's transport for every m-line (RFC 8843), so
+   * without a consumer it is offered `inactive` instead, as mediasoup-client does.
+   */
+  parked?: RtpParameters;
 }
 
 /** Our offer for a subscriber connection: one sendonly m-line per consumer. */
 export function subscriberOffer(slots: SubscriberSlot[], local: LocalTransport, version: number): string {
   const media: MediaDescription[] = slots.map((slot) => {
+    if (!slot.consumer && slot.parked) {
+      const { codecs, headerExtensions } = slot.parked;
+      return {
+        ...transportAttributes(local, 'actpass'),
+        ...codecAttributes({ codecs, headerExtensions }),
+        type: slot.kind,
+        port: 9,
+        protocol: 'UDP/TLS/RTP/SAVPF',
+        mid: slot.mid,
+        direction: 'inactive',
+        rtcpMux: 'rtcp-mux',
+        rtcpRsize: 'rtcp-rsize',
+      };
+    }
     if (!slot.consumer) {
       return { type: slot.kind, port: 0, protocol: 'UDP/TLS/RTP/SAVPF', payloads: '0', rtp: [{ payload: 0, codec: 'PCMU', rate: 8000 }], fmtp: [], mid: slot.mid, direction: 'inactive' };
     }

@@ -158,6 +158,14 @@ describe('the subscriber connection', () => {
     expect(closed).toMatchObject({ port: 0, direction: 'inactive' });
   });
 
+  it('keeps the bundle\'s first m-line open but inactive when its consumer is gone, so the transport survives', () => {
+    const parked = consumer(1000)?.rtpParameters;
+    const offer = sdpTransform.parse(subscriberOffer([{ mid: '0', kind: 'video', consumer: undefined, parked }, { mid: '1', kind: 'audio', consumer: undefined }], local, 4));
+    expect(offer.media[0]).toMatchObject({ port: 9, direction: 'inactive' });
+    expect(offer.media[0]?.ssrcs).toBeUndefined();
+    expect(offer.groups?.map((g) => String(g.mids))).toEqual(['0']);
+  });
+
   it("checks that an answer has the offer's m-lines", () => {
     const good = { ...parseSdp(subscriberOffer(slots, local, 1)) };
     expect(() => checkSubscriberAnswer(good, slots)).not.toThrow();
