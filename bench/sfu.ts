@@ -30,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startServer } from '../tests/helpers/serverProcess.js';
+import { gitState } from './gitState.js';
 import { forkTs, type IpcChild } from './ipcChild.js';
 import { median, sampleMachineCpu, sampleTreeCpu, sleep, type ProcessCpu } from './processes.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
@@ -536,6 +537,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     node: process.version,
     cpus: os.cpus().length,
+    git: gitState(),
     settings: { STEP_SECONDS, PACKETS_PER_SECOND, SUBSCRIBER_STEPS, PAYLOAD_BYTES, BASELINE_PACKET_BYTES, SETTLE_MS, LOSS_LIMIT, SYSTEMS_RUN, ROUNDS, ROOMS, profiled: flags.profile },
     loadAverage: { atStart: loadAtStart, atEnd: loadAtEnd },
     /** Forwarded packets/s per core of the server's process tree, at the highest step under 1% loss (median over rounds). */

@@ -100,7 +100,7 @@ afterEach(() => {
 });
 
 describe('Session: join', () => {
-  it('answers join with the participant, the room, the people already there, ICE servers, grants and heartbeat', async () => {
+  it('answers join with the participant, the room, the people already there, ICE servers, grants, heartbeat and the media engine', async () => {
     const ada = await joinedSession({ name: 'Ada', identity: 'ada' });
     const bob = await joinedSession({ name: 'Bob', identity: 'bob', grants: { publish: false } });
     expect(bob.result).toEqual({
@@ -115,6 +115,7 @@ describe('Session: join', () => {
       impairment: null,
       resumeToken: expect.any(String),
       resumed: false,
+      media: { engine: 'werift', simulcast: false },
     });
     expect(ada.socket.events('participant-joined')).toEqual([
       { type: 'participant-joined', participant: { id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false } } },
