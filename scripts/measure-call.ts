@@ -426,6 +426,21 @@ async function callQuality(plainBrowser: Browser, server: ServerHandle): Promise
   }
 }
 
+/**
+ * Which layer of its publisher each received stream is: the publisher's layer of the same
+ * height, and the share of that layer's frame rate that arrives. About 1/4 of an L1T3
+ * layer's rate is its temporal base layer alone, 1/2 the base and the middle one.
+ */
+function layerNotes(q: CallQuality): string[] {
+  const out: string[] = [];
+  for (const r of q.received) {
+    const layer = q.published.find((p) => p.publisher === r.from)?.layers.find((l) => l.height === r.height);
+    if (!layer || !(layer.fps > 0) || q.published.every((p) => p.layers.length < 2)) continue;
+    out.push(`${r.receiver} <- ${r.from}: ${r.height}p is layer ${layer.rid} (${layer.scalabilityMode}, sent at ${num(layer.fps, 0)} fps); ${num(r.fps, 1)} fps arrive decoded, ${num(r.fps / layer.fps, 2)} of it`);
+  }
+  return out;
+}
+
 function printCall(engine: Engine, q: CallQuality): void {
   console.log(`\n[${engine}] received video, ${q.windowSeconds} s window ${CALL_WARMUP_MS / 1000} s after everyone decodes:`);
   printTable([
@@ -460,6 +475,7 @@ function printCall(engine: Engine, q: CallQuality): void {
       p.layers.map((l) => `${l.rid}${l.active ? '' : '(off)'} ${l.scalabilityMode} ${num(l.height, 0)}@${num(l.fps, 0)} ${num(l.kbps, 0)} (${num(l.targetKbps, 0)})`).join('; '),
     ]),
   ]);
+  for (const line of layerNotes(q)) console.log(`[${engine}] ${line}`);
   console.log(
     `[${engine}] CPU in the window: server ${describeCpu(q.cpuInWindow.server)}; Chromium ${q.cpuInWindow.chromiumPercent.toFixed(0)}%; machine ${q.cpuInWindow.machinePercent.toFixed(0)}% of ${os.cpus().length * 100}%`,
   );
