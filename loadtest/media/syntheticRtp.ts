@@ -49,12 +49,16 @@ export interface VideoSpec {
   framesPerSecond?: number;
   /** Default 1000 B, under a typical 1200 B MTU budget. */
   payloadBytes?: number;
+  /** Frames from one keyframe to the next; default 10 (a third of a second at 30 fps). */
+  keyframeEveryFrames?: number;
 }
 
 /**
  * A frame is `packetsPerFrame` consecutive packets with one timestamp. Its first packet
  * starts with a VP8 payload descriptor with S=1 (start of partition 0), the others with
- * S=0; the last carries the marker bit. No keyframe bit patterns: the SFU never looks.
+ * S=0; the last carries the marker bit. Every `keyframeEveryFrames`-th frame is marked a
+ * keyframe (the inverse key frame bit P of the VP8 payload header clear, RFC 7741 4.3):
+ * mediasoup reads it and forwards nothing to a new subscriber before one; werift does not look.
  */
 export function syntheticVideo(spec: VideoSpec = {}): SyntheticStream {
   const packetsPerSecond = spec.packetsPerSecond ?? 100;
@@ -65,6 +69,9 @@ export function syntheticVideo(spec: VideoSpec = {}): SyntheticStream {
   const bytes = spec.payloadBytes ?? 1000;
   const firstPayload = Buffer.alloc(bytes, 0xab);
   firstPayload[0] = 0x10;
+  const keyframePayload = Buffer.from(firstPayload);
+  keyframePayload[1] = 0xaa;
+  const keyframeEvery = Math.max(1, spec.keyframeEveryFrames ?? 10);
   const otherPayload = Buffer.alloc(bytes, 0xab);
   otherPayload[0] = 0x00;
   const firstSeq = random16();
@@ -80,7 +87,8 @@ export function syntheticVideo(spec: VideoSpec = {}): SyntheticStream {
         timestamp: (firstTimestamp + frame * step) >>> 0,
         marker: inFrame === packetsPerFrame - 1,
       });
-      return new RtpPacket(header, inFrame === 0 ? firstPayload : otherPayload);
+      const payload = inFrame > 0 ? otherPayload : frame % keyframeEvery === 0 ? keyframePayload : firstPayload;
+      return new RtpPacket(header, payload);
     },
   };
 }

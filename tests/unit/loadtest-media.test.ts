@@ -113,6 +113,12 @@ describe('synthetic video', () => {
     expect((t3 - t0) >>> 0).toBe(2700); // 90 kHz / (100 / 3) frames a second
     expect((packets[5]!.header.sequenceNumber - packets[0]!.header.sequenceNumber) & 0xffff).toBe(5);
   });
+
+  it('marks every tenth frame a VP8 keyframe (P bit clear), so an SFU that waits for one (mediasoup) forwards video', () => {
+    const video = syntheticVideo({ packetsPerSecond: 30, framesPerSecond: 30 });
+    const isKeyframe = (i: number): boolean => (video.packet(i).payload[1]! & 0x01) === 0;
+    expect(Array.from({ length: 21 }, (_, i) => i).filter(isKeyframe)).toEqual([0, 10, 20]);
+  });
 });
 
 describe('--media flags', () => {
