@@ -29,6 +29,8 @@ export interface ProbeFigures {
   p50Ms?: number;
   p95Ms?: number;
   p99Ms?: number;
+  /** Delivered more than LATE_AFTER_MS after the window's median: held back by a retransmission. */
+  late?: number;
 }
 
 /** One participant's received video from another, over the window (differences of Chromium's cumulative counters). */

@@ -5,6 +5,13 @@ import { PROBE_DEADLINE_MS, rttPercentiles, type ProbeSample } from '../../clien
 import type { ProbeFigures, VideoFigures } from './results.js';
 
 /**
+ * How much later than the window's median a probe must come back to count as late: a TCP
+ * retransmission costs at least a round trip more (fast retransmit) and usually Linux's
+ * 200 ms minimum RTO; jitter on these links stays well under it.
+ */
+export const LATE_AFTER_MS = 80;
+
+/**
  * The probes sent in [from, to) on the page's clock. Read them at least the deadline after
  * `to`, so every probe of the window has had its chance to come back.
  */
@@ -17,6 +24,10 @@ export function probeFigures(samples: readonly ProbeSample[], from: number, to: 
     if (rttMs !== undefined && rttMs <= deadlineMs) rtts.push(rttMs);
   }
   const out: ProbeFigures = { sent, delivered: rtts.length, ...rttPercentiles(rtts) };
+  if (out.p50Ms !== undefined) {
+    const median = out.p50Ms;
+    out.late = rtts.filter((rtt) => rtt > median + LATE_AFTER_MS).length;
+  }
   if (sent > 0) out.deliveryRatio = rtts.length / sent;
   return out;
 }

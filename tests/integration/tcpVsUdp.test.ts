@@ -60,25 +60,30 @@ describe('TCP vs UDP on a lossy link', () => {
       await probesFlowing(page);
       const impairer = linkImpairer(lab);
       const clean = await measureProfile(page, impairer, { id: 'delay', label: '50 ms delay', delayMs: 50, jitterMs: 0, loss: 0 }, 10);
-      const lossy = await measureProfile(page, impairer, { id: 'loss-5', label: '5% loss, 50 ms delay', delayMs: 50, jitterMs: 0, loss: 0.05 }, 20);
+      const lossy = await measureProfile(page, impairer, { id: 'loss-5', label: '5% loss, 50 ms delay', delayMs: 50, jitterMs: 0, loss: 0.05 }, 30);
       const brief = (m: typeof clean): string =>
-        Object.entries(m.probes).map(([path, f]) => `${path} ${((f.deliveryRatio ?? 0) * 100).toFixed(1)}% p99 ${f.p99Ms?.toFixed(0) ?? '-'} ms`).join(', ');
+        Object.entries(m.probes).map(([path, f]) => `${path} ${((f.deliveryRatio ?? 0) * 100).toFixed(1)}% p99 ${f.p99Ms?.toFixed(0) ?? '-'} ms, ${f.late ?? '-'} late`).join(', ');
       process.stdout.write(`tcp vs udp, clean: ${brief(clean)}\n  5% loss: ${brief(lossy)} (link dropped ${lossy.linkLossPercent?.toFixed(1)}%)\n`);
 
+      // Judged by counts of late probes (LATE_AFTER_MS past the window's median) over 300
+      // probes, not by p99s: a p99 of a few hundred probes is its third-highest value, and
+      // one scheduling stall of this shared 2-core VM moved it past the bound (CI, issue 12).
+      // A stall makes probes late on every path alike; only the WebSocket waits for
+      // retransmissions. Measured here: WebSocket 10-30 late, unreliable 0-3.
       const u0 = clean.probes.unreliable;
       const u = lossy.probes.unreliable;
       expect(u0.deliveryRatio).toBe(1);
-      expect(u.sent).toBeGreaterThanOrEqual(190);
+      expect(u.sent).toBeGreaterThanOrEqual(280);
       expect(u.deliveryRatio).toBeGreaterThanOrEqual(0.9);
       expect(u.deliveryRatio).toBeLessThanOrEqual(0.99);
-      expect(u.p99Ms).toBeLessThanOrEqual(2 * u0.p99Ms!);
 
       const w0 = clean.probes.signaling;
       const w = lossy.probes.signaling;
       expect(w0.deliveryRatio).toBe(1);
       expect(w.deliveryRatio).toBe(1);
-      expect(w.p99Ms).toBeGreaterThanOrEqual(2 * w0.p99Ms!);
-      expect(w.p99Ms).toBeGreaterThanOrEqual(2 * u.p99Ms!);
+      // At 5% loss about one WebSocket probe in ten waits for a retransmission.
+      expect(w.late!).toBeGreaterThanOrEqual(0.02 * w.sent);
+      expect(w.late!).toBeGreaterThanOrEqual(2 * u.late! + 3);
     } finally {
       await page.context().close();
     }

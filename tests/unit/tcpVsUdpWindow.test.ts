@@ -16,6 +16,13 @@ describe('probe figures over a window', () => {
     expect(f).toMatchObject({ sent: 4, delivered: 2, deliveryRatio: 0.5, p50Ms: 10, p99Ms: 30 });
   });
 
+  it('counts as late the probes answered more than 80 ms after the median: those a retransmission held back', () => {
+    const rtts = [100, 101, 102, 103, 104, 180, 185, 300, 900];
+    const f = probeFigures(rtts.map((rttMs, i) => ({ sentAt: 1000 + i * 100, rttMs })), 1000, 2000);
+    expect(f.p50Ms).toBe(104);
+    expect(f.late).toBe(3);
+  });
+
   it('leaves the ratio and percentiles out when nothing was sent', () => {
     expect(probeFigures([], 0, 1000)).toEqual({ sent: 0, delivered: 0 });
   });
