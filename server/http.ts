@@ -4,6 +4,7 @@ import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { displayName, roomName, type TokenIssuer } from '../signaling/auth.js';
+import { bounded, ERROR_TEXT_CHARS } from '../signaling/clientValue.js';
 import type { Config } from './config.js';
 
 export interface HttpDeps {
@@ -47,7 +48,8 @@ export function createHttpApp(deps: HttpDeps): Express {
     const parsed = tokenRequest.safeParse(req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      res.status(400).json({ error: { code: 'BAD_REQUEST', message: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` } });
+      // zod's messages can quote the body (an unknown field's name), hence the bound.
+      res.status(400).json({ error: { code: 'BAD_REQUEST', message: bounded(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, ERROR_TEXT_CHARS) } });
       return;
     }
     const identity = crypto.randomUUID();

@@ -1,6 +1,7 @@
 // Zod schemas for every client -> server message: the edge where untrusted frames
 // become typed values. Nothing that fails here reaches session or room logic.
 import { z } from 'zod';
+import { bounded, describeClientValue, ERROR_TEXT_CHARS } from './clientValue.js';
 import { ErrorCode, MAX_MESSAGE_BYTES, type ClientMessageType } from './protocol.js';
 
 const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -84,13 +85,15 @@ export function parseClientMessage(raw: string): ParseResult {
   }
   const type = (data as { type?: unknown }).type;
   if (typeof type !== 'string' || !(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
-    return { ok: false, id, code: ErrorCode.UnknownType, message: `unknown message type ${JSON.stringify(type ?? null).slice(0, 40)}` };
+    // The type is the client's: described with a bound, never stringified (see clientValue.ts).
+    return { ok: false, id, code: ErrorCode.UnknownType, message: `unknown message type ${describeClientValue(type)}` };
   }
   const parsed = clientMessage.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length > 0 ? issue.path.join('.') : type;
-    return { ok: false, id, code: ErrorCode.BadMessage, message: `${where}: ${issue?.message ?? 'invalid'}` };
+    // zod's messages can quote the client (an unknown field's name), hence the bound.
+    return { ok: false, id, code: ErrorCode.BadMessage, message: bounded(`${where}: ${issue?.message ?? 'invalid'}`, ERROR_TEXT_CHARS) };
   }
   return { ok: true, message: parsed.data };
 }

@@ -3,6 +3,7 @@
 // exactly once. Misbehaviour costs an error response first and the socket only when it
 // keeps up.
 import type { TokenIssuer } from './auth.js';
+import { bounded, ERROR_TEXT_CHARS, errorText } from './clientValue.js';
 import type { Logger } from './log.js';
 import {
   CloseCode,
@@ -111,7 +112,7 @@ export class Session {
     if (!member) return;
     this.deps.log.info(clean ? 'participant left' : 'participant detached', { room: member.room, participant: member.participantId, reason });
     const done = clean ? this.deps.rooms.leave(member, reason) : this.deps.rooms.detach(member, reason);
-    done.catch((err: unknown) => this.deps.log.warn('leave failed', { room: member.room, participant: member.participantId, error: String(err) }));
+    done.catch((err: unknown) => this.deps.log.warn('leave failed', { room: member.room, participant: member.participantId, error: errorText(err) }));
   }
 
   /** Ends the session from the server side with a close code. */
@@ -138,7 +139,7 @@ export class Session {
       const code = err instanceof RequestError ? err.code : ErrorCode.Internal;
       const message = err instanceof RequestError ? err.message : 'internal error';
       if (!(err instanceof RequestError)) {
-        this.deps.log.error('request failed', { type: msg.type, room: this.roomId, participant: this.participantId, error: String(err) });
+        this.deps.log.error('request failed', { type: msg.type, room: this.roomId, participant: this.participantId, error: errorText(err) });
       }
       this.deps.onRequest?.(msg.type, code, (performance.now() - started) / 1000);
       this.protocolError(msg.id, code, message);
@@ -184,7 +185,8 @@ export class Session {
       return await step();
     } catch (err) {
       if (err instanceof GoneError || err instanceof RequestError) throw err;
-      throw new RequestError(ErrorCode.BadSdp, `${what} refused: ${String(err instanceof Error ? err.message : err).slice(0, 200)}`);
+      // The engine's message can quote the client's SDP: bounded.
+      throw new RequestError(ErrorCode.BadSdp, `${what} refused: ${err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err)}`);
     }
   }
 
@@ -213,7 +215,7 @@ export class Session {
       sink: {
         send: (m) => this.send(m),
         mediaFailed: (reason) => {
-          this.deps.log.warn('media failed', { room: claims.room, participant: participantId, reason });
+          this.deps.log.warn('media failed', { room: claims.room, participant: participantId, reason: bounded(reason, ERROR_TEXT_CHARS) });
         },
         replaced: () => this.handOver(CloseCode.Replaced, 'joined again from another connection'),
         moved: () => this.handOver(CloseCode.RoomMoved, 'the room moved to another node'),

@@ -9,6 +9,7 @@
 // any node, and browsers could only follow a redirect to a node they can reach by name
 // with its own TLS certificate. Relaying keeps one public signaling address.
 import { randomUUID } from 'node:crypto';
+import { bounded, ERROR_TEXT_CHARS, errorText } from '../clientValue.js';
 import type { Logger } from '../log.js';
 import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage } from '../protocol.js';
 import type { MemberSink } from '../room.js';
@@ -111,7 +112,7 @@ export class ClusterRoomService implements RoomService {
     await this.heartbeat();
     const every = (ms: number, task: () => Promise<void>): void => {
       const timer = setInterval(() => {
-        task().catch((err: unknown) => this.log.debug('cluster task failed', { error: String(err) }));
+        task().catch((err: unknown) => this.log.debug('cluster task failed', { error: errorText(err) }));
       }, ms);
       timer.unref();
       this.timers.push(timer);
@@ -180,7 +181,7 @@ export class ClusterRoomService implements RoomService {
       await this.state.resume.put(resumeToken, record, this.resumeTtlMs());
       return { ...outcome, resumeToken };
     } catch (err) {
-      this.log.warn('cluster join failed', { room: join.room, error: String(err) });
+      this.log.warn('cluster join failed', { room: join.room, error: errorText(err) });
       return { ok: false, reason: 'degraded' };
     }
   }
@@ -298,7 +299,7 @@ export class ClusterRoomService implements RoomService {
     };
     return {
       send: (message) => send({ t: 'evt', participantId, message }),
-      mediaFailed: (reason) => this.log.warn('media failed', { participant: participantId, reason }),
+      mediaFailed: (reason) => this.log.warn('media failed', { participant: participantId, reason: bounded(reason, ERROR_TEXT_CHARS) }),
       replaced: () => send({ t: 'end', participantId, why: 'replaced' }),
       moved: () => send({ t: 'end', participantId, why: 'moved' }),
     };
@@ -485,7 +486,8 @@ export class ClusterRoomService implements RoomService {
         };
         this.handleRequest(message.from, message.body).then(
           (value) => reply({ t: 'res', id: message.id, ok: true, value: value ?? null }),
-          (err: unknown) => reply({ t: 'res', id: message.id, ok: false, error: err instanceof Error ? err.message : String(err), gone: err instanceof GoneError }),
+          // The asking node passes the message on to its client (BAD_SDP): bounded here.
+          (err: unknown) => reply({ t: 'res', id: message.id, ok: false, error: err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err), gone: err instanceof GoneError }),
         );
         return;
       }

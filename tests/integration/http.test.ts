@@ -62,6 +62,15 @@ describe('HTTP in development', () => {
     expect(json.error.message).toMatch(message);
   });
 
+  it('does not echo a long unknown field name in full, nor walk a deeply nested value', async () => {
+    const long = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'Ada', ['k'.repeat(3000)]: 1 }));
+    expect(long.status).toBe(400);
+    expect(((await long.json()) as { error: { message: string } }).error.message.length).toBeLessThanOrEqual(200);
+    const deep = await postToken(server.url, `{"room":${'['.repeat(1900)}${']'.repeat(1900)},"name":"Ada"}`);
+    expect(deep.status).toBe(400);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers a body above 4 KiB with 413', async () => {
     const res = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'x'.repeat(5000) }));
     expect(res.status).toBe(413);

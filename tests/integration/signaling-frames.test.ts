@@ -50,6 +50,14 @@ describe('malformed frames', () => {
     expect(await client.request({ type: 'publish', sdp: 'v=0' })).toMatchObject({ ok: false, error: { code: ErrorCode.NotJoined } });
   });
 
+  it('a 10 KB frame whose type is nested 5,000 levels deep gets UNKNOWN_TYPE, and the server stays up', async () => {
+    const client = await clients.connect();
+    client.sendRaw(`{"type":${'['.repeat(5000)}${']'.repeat(5000)},"id":1}`);
+    expect(await client.response(1)).toMatchObject({ ok: false, error: { code: ErrorCode.UnknownType, message: 'unknown message type an array' } });
+    expect((await fetch(`${fixture.server.url}/healthz`)).status).toBe(200);
+    await expectStillServing(client);
+  });
+
   it('a binary frame is answered with BAD_MESSAGE', async () => {
     const client = await clients.connect();
     client.socket.send(Buffer.from(JSON.stringify({ type: 'ping', id: 1 })), { binary: true });

@@ -66,6 +66,18 @@ describe('parseClientMessage: frames that are not messages', () => {
     expect(message.length).toBeLessThan(100);
   });
 
+  it('refuses a type nested 5,000 levels deep (10 KB of brackets) with UNKNOWN_TYPE instead of throwing', () => {
+    const raw = `{"type":${'['.repeat(5000)}${']'.repeat(5000)},"id":1}`;
+    let result: ParseResult | undefined;
+    expect(() => (result = parseClientMessage(raw))).not.toThrow();
+    expect(expectError(result!, ErrorCode.UnknownType, 1)).toBe('unknown message type an array');
+  });
+
+  it('names the kind of a non-string type, never its contents', () => {
+    expect(expectError(parse({ type: { a: { b: 'secret' } }, id: 1 }), ErrorCode.UnknownType, 1)).not.toContain('secret');
+    expect(expectError(parse({ type: 3, id: 2 }), ErrorCode.UnknownType, 2)).toBe('unknown message type 3');
+  });
+
   it('does not treat inherited object properties as message types', () => {
     expectError(parse({ type: 'toString', id: 1 }), ErrorCode.UnknownType, 1);
     expectError(parse({ type: '__proto__', id: 1 }), ErrorCode.UnknownType, 1);
@@ -95,6 +107,11 @@ describe('parseClientMessage: messages with wrong fields', () => {
     const message = expectError(parse({ type: 'ping', id: 1, extra: true }), ErrorCode.BadMessage, 1);
     expect(message).toContain('extra');
     expectError(parse({ type: 'leave', id: 2, reason: 'bye' }), ErrorCode.BadMessage, 2);
+  });
+
+  it('does not echo the name of an unknown field in full', () => {
+    const message = expectError(parse({ type: 'ping', id: 1, ['k'.repeat(30_000)]: true }), ErrorCode.BadMessage, 1);
+    expect(message.length).toBeLessThanOrEqual(200);
   });
 });
 
