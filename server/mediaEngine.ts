@@ -44,7 +44,7 @@ export async function startMediaEngine(config: Config, totals: SfuTotals, observ
       log.info(`no mediasoup worker at ${bin.path}; serving media with werift. ${BUILD_HINT}`);
     }
   }
-  const sfu = new Sfu({ rtc: config.rtc, totals, observer, statsIntervalMs: config.mediaStatsIntervalMs });
+  const sfu = new Sfu({ rtc: config.rtc, totals, observer, statsIntervalMs: config.mediaStatsIntervalMs, log });
   log.info('media engine', { engine: 'werift' });
   return { name: 'werift', plane: sfu, stats: () => sfu.stats(), close: () => sfu.close() };
 }

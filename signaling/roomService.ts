@@ -6,6 +6,7 @@ import type { Grants } from './auth.js';
 import type { MediaParticipant } from './media.js';
 import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo } from './protocol.js';
 import type { MemberSink, RoomDirectory } from './room.js';
+import { answerProblem, offerProblem, refuseIf, SdpRefusedError } from './sdpCheck.js';
 
 export interface MemberRef {
   room: string;
@@ -127,11 +128,22 @@ export class LocalRoomService implements RoomService {
   }
 
   async publish(ref: MemberRef, offerSdp: string): Promise<string> {
-    return this.media(ref).publish(offerSdp);
+    const media = this.media(ref);
+    refuseIf(offerProblem(offerSdp));
+    return media.publish(offerSdp);
   }
 
+  /**
+   * Checked against the offer the member was sent before the media plane sees it: a
+   * refused answer changes nothing, so the offer stays outstanding and a good answer
+   * may still follow.
+   */
   async answer(ref: MemberRef, answerSdp: string): Promise<void> {
-    await this.media(ref).answer(answerSdp);
+    const media = this.media(ref);
+    const offer = this.rooms.get(ref.room)?.member(ref.participantId)?.pendingOffer;
+    if (!offer) throw new SdpRefusedError('no offer is waiting for an answer');
+    refuseIf(answerProblem(offer.sdp, answerSdp));
+    await media.answer(answerSdp);
     this.rooms.get(ref.room)?.offerAnswered(ref.participantId);
   }
 

@@ -1,5 +1,6 @@
 // The SFU: the media plane behind signaling's MediaPlane boundary. One SfuRoom per room
 // with participants on this node.
+import type { Logger } from '../../signaling/log.js';
 import type { MediaPlane } from '../../signaling/media.js';
 import { guardDtlsClients } from './dtlsClientGuard.js';
 import { disableNagleOnIceTcp } from './iceTcpNoDelay.js';
@@ -21,6 +22,8 @@ export interface SfuOptions {
   observer?: StreamQualityObserver;
   /** Totals to count into (shared with metrics); a fresh set when absent. */
   totals?: SfuTotals;
+  /** Where failures inside the SFU (a teardown step, a callback that threw) are logged. */
+  log: Logger;
 }
 
 export class Sfu implements MediaPlane {
@@ -38,7 +41,7 @@ export class Sfu implements MediaPlane {
     if (existing) return existing;
     const room = new SfuRoom(
       roomId,
-      { rtc: this.options.rtc, totals: this.totals, statsIntervalMs: this.options.statsIntervalMs ?? 2000, observer: this.options.observer },
+      { rtc: this.options.rtc, totals: this.totals, statsIntervalMs: this.options.statsIntervalMs ?? 2000, observer: this.options.observer, log: this.options.log },
       (r) => {
         if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
       },

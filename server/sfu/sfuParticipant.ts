@@ -15,6 +15,8 @@ import {
   type RtcpPacket,
 } from 'werift';
 import type { Grants } from '../../signaling/auth.js';
+import { errorText } from '../../signaling/clientValue.js';
+import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
 import type { MediaKind, ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
@@ -33,7 +35,9 @@ export interface ParticipantRoomLink {
   trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void;
   connectionFailed(participant: SfuParticipant, reason: string): void;
   participantClosed(participant: SfuParticipant): void;
+  readonly id: string;
   readonly totals: SfuTotals;
+  readonly log: Logger;
 }
 
 /** The latest RTCP receiver report the subscriber sent about one of our streams. */
@@ -130,29 +134,45 @@ export class SfuParticipant implements MediaParticipant {
     this.scheduleNegotiation();
   }
 
-  /** Stops receiving a forwarded track (its publisher left). */
+  /**
+   * Stops receiving a forwarded track (its publisher left). Never throws: it runs while
+   * the publisher leaves, and that leave must complete for everyone else in the room.
+   */
   unsubscribe(forwarder: TrackForwarder): void {
     const sub = this.subscriptions.get(forwarder.id);
     if (!sub) return;
     this.subscriptions.delete(forwarder.id);
     this.awaitingKeyframe.delete(forwarder);
-    forwarder.removeSubscriber(this.id);
-    if (this.closed || !this.subscriber) return;
-    this.subscriber.removeTrack(sub.transceiver.sender);
+    this.tearDown('stop forwarding', () => forwarder.removeSubscriber(this.id));
+    const pc = this.subscriber;
+    if (this.closed || !pc) return;
+    // werift throws "Sender does not exist" when a hostile answer left its transceivers
+    // half negotiated; the track is gone from the forwarder either way.
+    this.tearDown('remove the track', () => pc.removeTrack(sub.transceiver.sender));
     this.scheduleNegotiation();
   }
 
+  /** Releases both connections and every subscription. Never throws (see unsubscribe). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const { forwarder } of this.subscriptions.values()) forwarder.removeSubscriber(this.id);
+    for (const { forwarder } of this.subscriptions.values()) this.tearDown('stop forwarding', () => forwarder.removeSubscriber(this.id));
     this.subscriptions.clear();
     this.awaitingKeyframe.clear();
     const pcs = [this.publisher, this.subscriber];
     this.publisher = undefined;
     this.subscriber = undefined;
-    for (const pc of pcs) pc?.close().catch(() => undefined);
-    this.room.participantClosed(this);
+    for (const pc of pcs) if (pc) this.tearDown('close a peer connection', () => void pc.close().catch(() => undefined));
+    this.tearDown('leave the room', () => this.room.participantClosed(this));
+  }
+
+  /** One step of a teardown: a failure is logged and the teardown goes on. */
+  private tearDown(step: string, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      this.room.log.error('media teardown step failed', { room: this.room.id, participant: this.id, step, error: errorText(err) });
+    }
   }
 
   private subscriberConnection(): RTCPeerConnection {

@@ -3,6 +3,8 @@
 // participant is told what the SFU measures of its streams.
 import type { MediaStreamTrack, RTCRtpReceiver } from 'werift';
 import type { Grants } from '../../signaling/auth.js';
+import { errorText } from '../../signaling/clientValue.js';
+import type { Logger } from '../../signaling/log.js';
 import type { MediaParticipantEvents, MediaRoom } from '../../signaling/media.js';
 import type { ImpairmentSettings, MediaKind, ServerStreamStats } from '../../signaling/protocol.js';
 import { Impairment } from './impairment.js';
@@ -16,6 +18,7 @@ export interface SfuRoomOptions {
   totals: SfuTotals;
   statsIntervalMs: number;
   observer: StreamQualityObserver | undefined;
+  log: Logger;
 }
 
 export class SfuRoom implements MediaRoom, ParticipantRoomLink {
@@ -37,6 +40,10 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
 
   get totals(): SfuTotals {
     return this.options.totals;
+  }
+
+  get log(): Logger {
+    return this.options.log;
   }
 
   join(participantId: string, grants: Grants, events: MediaParticipantEvents): SfuParticipant {
@@ -88,12 +95,17 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.statsTimer);
+    // Participants never throw from close (their teardown logs and goes on).
     for (const { media } of [...this.participants.values()]) media.close();
     this.participants.clear();
     this.onClose(this);
   }
 
-  /** A participant closed (left): its tracks go away from everyone else. */
+  /**
+   * A participant closed (left): its tracks go away from everyone else. Never throws:
+   * each subscriber's unsubscribe contains its own failures, and a forwarder that fails
+   * to close is logged, so the leave always completes.
+   */
   participantClosed(media: SfuParticipant): void {
     const participantId = media.id;
     if (this.participants.get(participantId)?.media !== media) return;
@@ -102,7 +114,11 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     this.forwarders.delete(participantId);
     for (const forwarder of published) {
       for (const { media: other } of this.participants.values()) other.unsubscribe(forwarder);
-      forwarder.close();
+      try {
+        forwarder.close();
+      } catch (err) {
+        this.options.log.error('media teardown step failed', { room: this.id, participant: participantId, step: 'close a forwarder', error: errorText(err) });
+      }
     }
   }
 

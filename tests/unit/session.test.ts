@@ -10,6 +10,7 @@ import { RoomDirectory } from '../../signaling/room.js';
 import { LocalRoomService } from '../../signaling/roomService.js';
 import { Session, type SessionDeps, type SessionSocket } from '../../signaling/session.js';
 import { FakeMediaPlane } from '../helpers/fakeMedia.js';
+import { CLIENT_ANSWER, PUBLISH_OFFER, SERVER_OFFER, sdpWith } from './fixtures/sdp.js';
 
 const SECRET = 'session-test-secret-that-is-at-least-32-chars';
 const JOIN_TIMEOUT_MS = 5_000;
@@ -227,9 +228,9 @@ describe('Session: requests of a joined participant', () => {
       offers.push(offer);
       return 'v=0 answer';
     };
-    frame(session, { type: 'publish', id: 2, sdp: 'v=0 offer' });
+    frame(session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
     await settle();
-    expect(offers).toEqual(['v=0 offer']);
+    expect(offers).toEqual([PUBLISH_OFFER]);
     expect(socket.response(2)).toEqual({ type: 'response', id: 2, ok: true, result: { sdp: 'v=0 answer' } });
   });
 
@@ -240,7 +241,7 @@ describe('Session: requests of a joined participant', () => {
       published = true;
       return 'v=0';
     };
-    frame(session, { type: 'publish', id: 2, sdp: 'v=0 offer' });
+    frame(session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
     await settle();
     expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.Forbidden, message: 'token has no publish grant' } });
     expect(published).toBe(false);
@@ -250,30 +251,74 @@ describe('Session: requests of a joined participant', () => {
   it('answers an offer the SFU cannot use with BAD_SDP', async () => {
     const { session, socket, result } = await joinedSession();
     media.participant(result.participantId).onPublish = async () => {
-      throw new Error('no m-lines');
+      throw new Error('no common codec');
     };
-    frame(session, { type: 'publish', id: 2, sdp: 'nonsense' });
+    frame(session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
     await settle();
-    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp, message: 'offer refused: no m-lines' } });
+    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp, message: 'offer refused: no common codec' } });
+  });
+
+  it.each([
+    ['that is not an SDP', 'nonsense'],
+    ['without m-lines', sdpWith()],
+    ['with 9 m-lines', sdpWith(...Array.from({ length: 9 }, (_, i): ['audio', string] => ['audio', String(i)]))],
+  ])('answers an offer %s with BAD_SDP, and the media plane never sees it', async (_what, sdp) => {
+    const { session, socket, result } = await joinedSession();
+    let published = false;
+    media.participant(result.participantId).onPublish = async () => {
+      published = true;
+      return 'v=0';
+    };
+    frame(session, { type: 'publish', id: 2, sdp });
+    await settle();
+    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp, message: expect.stringMatching(/^offer refused: /) } });
+    expect(published).toBe(false);
   });
 
   it("passes the client's answer to the SFU's offer on, and reports a refused answer as BAD_SDP", async () => {
     const { session, socket, result } = await joinedSession();
     const mediaSide = media.participant(result.participantId);
-    mediaSide.events.offer('v=0 server offer', [{ mid: '0', participantId: 'someone', kind: 'video' }]);
-    expect(socket.events('offer')).toEqual([{ type: 'offer', sdp: 'v=0 server offer', tracks: [{ mid: '0', participantId: 'someone', kind: 'video' }] }]);
+    mediaSide.events.offer(SERVER_OFFER, [{ mid: '0', participantId: 'someone', kind: 'video' }]);
+    expect(socket.events('offer')).toEqual([{ type: 'offer', sdp: SERVER_OFFER, tracks: [{ mid: '0', participantId: 'someone', kind: 'video' }] }]);
 
-    frame(session, { type: 'answer', id: 2, sdp: 'v=0 client answer' });
+    frame(session, { type: 'answer', id: 2, sdp: CLIENT_ANSWER });
     await settle();
     expect(socket.response(2)).toEqual({ type: 'response', id: 2, ok: true, result: {} });
-    expect(mediaSide.answers).toEqual(['v=0 client answer']);
+    expect(mediaSide.answers).toEqual([CLIENT_ANSWER]);
 
+    mediaSide.events.offer(SERVER_OFFER, [{ mid: '0', participantId: 'someone', kind: 'video' }]);
     mediaSide.onAnswer = async () => {
-      throw new Error('no offer pending');
+      throw new Error('bad fingerprint');
     };
-    frame(session, { type: 'answer', id: 3, sdp: 'v=0 late answer' });
+    frame(session, { type: 'answer', id: 3, sdp: CLIENT_ANSWER });
     await settle();
-    expect(socket.response(3)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp } });
+    expect(socket.response(3)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp, message: 'answer refused: bad fingerprint' } });
+  });
+
+  it('refuses an answer when no offer is waiting, without asking the media plane', async () => {
+    const { session, socket, result } = await joinedSession();
+    frame(session, { type: 'answer', id: 2, sdp: CLIENT_ANSWER });
+    await settle();
+    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp, message: 'answer refused: no offer is waiting for an answer' } });
+    expect(media.participant(result.participantId).answers).toEqual([]);
+  });
+
+  it('refuses an answer that does not match the offer with BAD_SDP; the offer stays outstanding and a good answer still works', async () => {
+    const { session, socket, result } = await joinedSession();
+    const mediaSide = media.participant(result.participantId);
+    const offer = sdpWith(['audio', '0'], ['video', '1']);
+    mediaSide.events.offer(offer, []);
+    frame(session, { type: 'answer', id: 2, sdp: 'x' });
+    frame(session, { type: 'answer', id: 3, sdp: sdpWith(['audio', '0']) });
+    frame(session, { type: 'answer', id: 4, sdp: sdpWith(['audio', '0'], ['video', '5']) });
+    await settle();
+    for (const id of [2, 3, 4]) expect(socket.response(id)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp } });
+    expect(mediaSide.answers).toEqual([]);
+
+    frame(session, { type: 'answer', id: 5, sdp: sdpWith(['audio', '0'], ['video', '1']) });
+    await settle();
+    expect(socket.response(5)).toMatchObject({ ok: true });
+    expect(mediaSide.answers).toHaveLength(1);
   });
 
   it('tells the others about a mute', async () => {
@@ -429,10 +474,12 @@ describe('Session: misbehaviour', () => {
 
   it('an SFU that throws while taking an answer costs the request, not the socket', async () => {
     const { session, socket, result } = await joinedSession();
-    media.participant(result.participantId).onAnswer = () => {
+    const mediaSide = media.participant(result.participantId);
+    mediaSide.events.offer(SERVER_OFFER, []);
+    mediaSide.onAnswer = () => {
       throw new TypeError('bug in the SFU');
     };
-    frame(session, { type: 'answer', id: 2, sdp: 'v=0' });
+    frame(session, { type: 'answer', id: 2, sdp: CLIENT_ANSWER });
     await settle();
     expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.BadSdp } });
     expect(socket.closes).toEqual([]);
