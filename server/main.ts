@@ -9,8 +9,9 @@ import { createLogger, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, defaultClientDir } from './http.js';
+import { handleLastResortErrors } from './lastResort.js';
 import { MediaEngineError, startMediaEngine } from './mediaEngine.js';
-import { Metrics } from './metrics.js';
+import { Metrics, type InternalErrorSource } from './metrics.js';
 import { createRooms } from './rooms.js';
 import { newSfuTotals } from './sfu/totals.js';
 import { selfSignedCertificate } from './tls.js';
@@ -21,6 +22,8 @@ export interface RunningServer {
   url: string;
   port: number;
   nodeId: string;
+  /** Counts an internal error caught outside the server (the process's last-resort handlers). */
+  internalError(source: InternalErrorSource): void;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     media: { engine: media.name, simulcast: media.name === 'mediasoup' },
     onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
     onAuthRefused: (reason) => metrics.authRefused(reason),
+    onInternalError: () => metrics.internalError('signaling'),
   });
   signalingConnections = () => signaling.connections;
 
@@ -75,6 +79,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     url,
     port,
     nodeId: cluster.nodeId,
+    internalError: (source) => metrics.internalError(source),
     async stop() {
       ready = false;
       // Drain: take no new rooms, move ours elsewhere, ask every client to reconnect
@@ -118,19 +123,21 @@ async function main(): Promise<void> {
   process.stdout.write(`\n  Call server ready: open ${running.url}/?room=demo in two browser tabs\n\n`);
 
   let stopping = false;
-  const shutdown = (signal: string): void => {
+  const shutdown = (signal: string, exitCode = 0): void => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
     const force = setTimeout(() => process.exit(1), config.shutdownDrainMs + 5000);
     force.unref();
     running.stop().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       () => process.exit(1),
     );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Unhandled rejections: logged and counted. Uncaught exceptions: logged, counted, then this drain (lastResort.ts says why).
+  handleLastResortErrors({ log, count: (source) => running.internalError(source), drain: shutdown });
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

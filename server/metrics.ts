@@ -13,11 +13,21 @@ export interface MetricsSources {
 
 const KINDS: MediaKind[] = ['audio', 'video'];
 
+/**
+ * Where an internal error was caught (the `source` of rtc_internal_errors_total):
+ * the process's last-resort handlers, the SFU's callbacks, timers and teardown steps
+ * (the participant's media is closed), or signaling's timers and socket events (the
+ * session is closed with 1011).
+ */
+export type InternalErrorSource = 'uncaught_exception' | 'unhandled_rejection' | 'media' | 'signaling';
+const INTERNAL_ERROR_SOURCES: InternalErrorSource[] = ['uncaught_exception', 'unhandled_rejection', 'media', 'signaling'];
+
 export class Metrics implements StreamQualityObserver {
   readonly registry = new Registry();
   private readonly messages: client.Counter<'type' | 'outcome'>;
   private readonly requestSeconds: client.Histogram<'type'>;
   private readonly authRefusals: client.Counter<'reason'>;
+  private readonly internalErrors: client.Counter<'source'>;
   private readonly inboundJitter: client.Histogram<'kind'>;
   private readonly inboundLoss: client.Histogram<'kind'>;
   private readonly outboundRtt: client.Histogram<'kind'>;
@@ -130,6 +140,21 @@ export class Metrics implements StreamQualityObserver {
     plainCounter('rtc_sfu_keyframe_requests_received_total', 'PLI and FIR requests received from subscribers.', () => totals.keyframeRequestsReceived);
     plainCounter('rtc_sfu_plis_sent_total', 'PLIs sent to publishers (after rate limiting).', () => totals.plisSent);
 
+    // Each one was also logged as an error; any rate above zero is a bug to look for.
+    let mediaErrorsSeen = 0;
+    this.internalErrors = new client.Counter({
+      name: 'rtc_internal_errors_total',
+      help: 'Internal errors caught and contained instead of ending the process, by where they were caught.',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        const now = totals.internalErrors;
+        if (now > mediaErrorsSeen) this.inc({ source: 'media' }, now - mediaErrorsSeen);
+        mediaErrorsSeen = now;
+      },
+    });
+    for (const source of INTERNAL_ERROR_SOURCES) this.internalErrors.inc({ source }, 0);
+
     const histogram = (name: string, help: string, buckets: number[]): client.Histogram<'kind'> =>
       new client.Histogram({ name, help, labelNames: ['kind'], buckets, registers });
     const seconds = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1];
@@ -153,6 +178,10 @@ export class Metrics implements StreamQualityObserver {
 
   authRefused(reason: string): void {
     this.authRefusals.inc({ reason });
+  }
+
+  internalError(source: InternalErrorSource): void {
+    this.internalErrors.inc({ source });
   }
 
   inboundStream(kind: MediaKind, jitterSeconds: number, lossRatio: number): void {

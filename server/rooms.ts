@@ -22,7 +22,7 @@ export interface Rooms {
 
 export async function createRooms(config: Config, media: MediaPlane, log: Logger): Promise<Rooms> {
   const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
-  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom), config.resumeGraceMs);
+  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs);
   if (!config.cluster.redisUrl) {
     return { service: local, nodeId, healthy: () => true, drain: async () => undefined };
   }

@@ -45,15 +45,25 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
     );
     sessions.set(ws, session);
     ws.on('pong', () => alive.set(ws, true));
+    // A throw from a socket event would reach ws's emitter and end the process: each
+    // handler's failures end this session only.
     ws.on('message', (data, isBinary) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      session.handleFrame(buf, isBinary);
+      try {
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+        session.handleFrame(buf, isBinary);
+      } catch (err) {
+        session.internalFailure('frame', err);
+      }
     });
     ws.on('close', (code: number) => {
       sessions.delete(ws);
       // 1006: the connection vanished without a close frame; it may come back and resume.
       const vanished = timedOut.has(ws) || code === 1006;
-      session.socketClosed(timedOut.has(ws) ? 'timeout' : 'disconnected', !vanished);
+      try {
+        session.socketClosed(timedOut.has(ws) ? 'timeout' : 'disconnected', !vanished);
+      } catch (err) {
+        session.internalFailure('socket closed', err);
+      }
     });
     ws.on('error', () => {
       // A protocol error (e.g. a frame over maxPayload) closes the socket; 'close' follows.
@@ -61,15 +71,21 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
   });
 
   const heartbeat = setInterval(() => {
-    for (const ws of sessions.keys()) {
-      if (alive.get(ws) === false) {
-        deps.log.info('heartbeat timeout', { room: sessions.get(ws)?.roomId, participant: sessions.get(ws)?.participantId });
-        timedOut.add(ws);
+    for (const [ws, session] of sessions) {
+      try {
+        if (alive.get(ws) === false) {
+          deps.log.info('heartbeat timeout', { room: session.roomId, participant: session.participantId });
+          timedOut.add(ws);
+          ws.terminate();
+          continue;
+        }
+        alive.set(ws, false);
+        ws.ping();
+      } catch (err) {
+        // One socket's failure must not stop the heartbeat of the others.
+        session.internalFailure('heartbeat', err);
         ws.terminate();
-        continue;
       }
-      alive.set(ws, false);
-      ws.ping();
     }
   }, deps.heartbeatMs);
   heartbeat.unref();

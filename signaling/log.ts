@@ -16,7 +16,26 @@ const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 /** Longest string field written: a backstop, so a client value passed in by mistake cannot fill the log. */
 export const MAX_FIELD_CHARS = 2000;
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stdout.write(l + '\n')): Logger {
+/** Streams a line writer knows to be broken (their reader went away), and which it already watches. */
+const broken = new WeakSet<NodeJS.WritableStream>();
+const watched = new WeakSet<NodeJS.WritableStream>();
+
+/**
+ * Writes each line to a stream (stdout unless given) until the stream fails. Without an
+ * 'error' listener, an EPIPE on stdout (the log collector or the `| head` reading it went
+ * away) is an uncaught error event and ends the process; here it only ends the logging.
+ */
+export function lineWriter(stream: NodeJS.WritableStream = process.stdout): (line: string) => void {
+  if (!watched.has(stream)) {
+    watched.add(stream);
+    stream.on('error', () => broken.add(stream));
+  }
+  return (line) => {
+    if (!broken.has(stream)) stream.write(`${line}\n`);
+  };
+}
+
+export function createLogger(level: LogLevel, write: (line: string) => void = lineWriter()): Logger {
   const emit = (at: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields): void => {
     if (rank[at] < rank[level]) return;
     const line: Record<string, unknown> = { t: new Date().toISOString(), level: at, msg };

@@ -124,6 +124,8 @@ export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
   TooBig: 1009,
+  /** The server failed on this connection (a bug, logged): reconnect and join again. */
+  InternalError: 1011,
   AuthTimeout: 4001,
   TokenInvalid: 4002,
   TokenExpired: 4003,

@@ -2,6 +2,8 @@
 // what. A room opens its media side on the first join and closes it when the last
 // member leaves, so an empty room holds nothing.
 import type { Grants } from './auth.js';
+import { errorText } from './clientValue.js';
+import { createLogger, type Logger } from './log.js';
 import type { MediaParticipant, MediaPlane, MediaRoom } from './media.js';
 import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, ServerMessage, ServerStreamStats, TrackMapping } from './protocol.js';
 
@@ -66,6 +68,7 @@ export class Room {
     private readonly mediaPlane: MediaPlane,
     private readonly maxParticipants: number,
     private readonly onEmpty: (room: Room) => void,
+    private readonly log: Logger = createLogger('silent'),
   ) {}
 
   get size(): number {
@@ -148,7 +151,12 @@ export class Room {
     member.sink = { send: () => undefined, mediaFailed: () => undefined, replaced: () => undefined, moved: () => undefined };
     member.graceTimer = setTimeout(() => {
       member.graceTimer = undefined;
-      this.leave(participantId, reason);
+      // Outside any request: a throw here would end the process.
+      try {
+        this.leave(participantId, reason);
+      } catch (err) {
+        this.log.error('leave after the resume grace period failed', { room: this.id, participant: participantId, error: errorText(err) });
+      }
     }, graceMs);
   }
 
@@ -184,9 +192,18 @@ export class Room {
     if (!member) return;
     clearTimeout(member.graceTimer);
     this.members.delete(participantId);
-    member.media?.close();
+    this.releaseMedia(participantId, member.media);
     member.media = undefined;
     this.broadcast({ type: 'participant-left', participantId, reason }, participantId);
+  }
+
+  /** Closes media: an engine that throws is logged, and the leave (or the room's close) goes on, so the others still hear of it. */
+  private releaseMedia(participantId: string | undefined, media: { close(): void } | undefined): void {
+    try {
+      media?.close();
+    } catch (err) {
+      this.log.error('media close failed', { room: this.id, participant: participantId, error: errorText(err) });
+    }
   }
 
   /** Ends the room here and tells every member it moved; nobody is announced as left. */
@@ -196,7 +213,7 @@ export class Room {
     this.members.clear();
     for (const m of members) {
       clearTimeout(m.graceTimer);
-      m.media?.close();
+      this.releaseMedia(m.participantId, m.media);
       m.media = undefined;
       m.sink.moved();
     }
@@ -207,7 +224,7 @@ export class Room {
     if (this.closed) return;
     for (const id of [...this.members.keys()]) this.remove(id, 'disconnected');
     this.closed = true;
-    this.media?.close();
+    this.releaseMedia(undefined, this.media);
     this.media = undefined;
     this.onEmpty(this);
   }
@@ -231,6 +248,7 @@ export class RoomDirectory {
   constructor(
     private readonly mediaPlane: MediaPlane,
     private readonly maxParticipants: number,
+    private readonly log: Logger = createLogger('silent'),
   ) {}
 
   get(roomId: string): Room | undefined {
@@ -240,9 +258,15 @@ export class RoomDirectory {
   getOrCreate(roomId: string): Room {
     let room = this.rooms.get(roomId);
     if (!room || room.isClosed) {
-      room = new Room(roomId, this.mediaPlane, this.maxParticipants, (r) => {
-        if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
-      });
+      room = new Room(
+        roomId,
+        this.mediaPlane,
+        this.maxParticipants,
+        (r) => {
+          if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
+        },
+        this.log,
+      );
       this.rooms.set(roomId, room);
     }
     return room;

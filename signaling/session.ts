@@ -42,6 +42,8 @@ export interface SessionDeps {
   onAuthRefused?: (reason: string) => void;
   /** Observes every handled request, for metrics. */
   onRequest?: (type: string, outcome: 'ok' | ErrorCode, seconds: number) => void;
+  /** Observes each failure caught outside a request (a timer, a socket event), for metrics. */
+  onInternalError?: () => void;
 }
 
 /** Requests per second a client may sustain, and the burst it may send at once. */
@@ -72,7 +74,10 @@ export class Session {
     private readonly socket: SessionSocket,
     private readonly deps: SessionDeps,
   ) {
-    this.joinTimer = setTimeout(() => this.end(CloseCode.AuthTimeout, 'no join within deadline'), deps.joinTimeoutMs);
+    this.joinTimer = setTimeout(
+      this.contained('join deadline', () => this.end(CloseCode.AuthTimeout, 'no join within deadline')),
+      deps.joinTimeoutMs,
+    );
   }
 
   get participantId(): string | undefined {
@@ -120,6 +125,40 @@ export class Session {
     if (this.state === 'closed') return;
     this.socketClosed(leaveReason);
     this.socket.close(code, reason);
+  }
+
+  /**
+   * Something failed outside any request (a timer, a socket event): it is logged and
+   * counted, and this session alone ends, with 1011 so the client reconnects. Never throws.
+   */
+  internalFailure(what: string, err: unknown): void {
+    try {
+      this.deps.log.error('signaling callback failed; closing the socket', { callback: what, room: this.roomId, participant: this.participantId, error: errorText(err) });
+      this.deps.onInternalError?.();
+    } catch {
+      // Logging must not stop the socket from closing.
+    }
+    try {
+      this.socketClosed('disconnected');
+    } catch {
+      // The leave is what failed; the socket still goes.
+    }
+    try {
+      this.socket.close(CloseCode.InternalError, 'internal error');
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** A timer of this session, contained: a throw ends this session only (internalFailure). */
+  private contained(what: string, run: () => void): () => void {
+    return () => {
+      try {
+        run();
+      } catch (err) {
+        this.internalFailure(what, err);
+      }
+    };
   }
 
   /** Closes the socket without leaving the room: the participant continues elsewhere. */
@@ -197,7 +236,7 @@ export class Session {
       this.deps.log.warn('join refused', { room: roomId.slice(0, 64), reason: verdict.refusal.reason });
       this.deps.onAuthRefused?.(verdict.refusal.reason);
       // The response goes out first so a client that reads it knows why, then the close.
-      setImmediate(() => this.end(verdict.refusal.code, verdict.refusal.reason));
+      setImmediate(this.contained('close after a refused join', () => this.end(verdict.refusal.code, verdict.refusal.reason)));
       throw new RequestError(ErrorCode.Forbidden, verdict.refusal.reason);
     }
     const { claims } = verdict;
@@ -227,7 +266,7 @@ export class Session {
           ? [CloseCode.RoomFull, 'room is full', ErrorCode.Forbidden]
           : [CloseCode.Degraded, 'service degraded: shared state unavailable', ErrorCode.Degraded];
       this.deps.onAuthRefused?.(reason);
-      setImmediate(() => this.end(code, reason));
+      setImmediate(this.contained('close after a refused join', () => this.end(code, reason)));
       throw new RequestError(errorCode, reason);
     }
     participantId = outcome.participantId;

@@ -20,6 +20,7 @@ import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
 import type { MediaKind, ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
+import { contained } from './contained.js';
 import { gatheringComplete, offerAsDtlsClient, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
 import type { SfuTotals } from './totals.js';
 import type { TrackForwarder } from './trackForwarder.js';
@@ -35,6 +36,8 @@ export interface ParticipantRoomLink {
   trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void;
   connectionFailed(participant: SfuParticipant, reason: string): void;
   participantClosed(participant: SfuParticipant): void;
+  /** One of the participant's callbacks or timers threw: log, count, close this participant's media only. Never throws. */
+  participantFault(participant: SfuParticipant, what: string, err: unknown): void;
   readonly id: string;
   readonly totals: SfuTotals;
   readonly log: Logger;
@@ -124,14 +127,21 @@ export class SfuParticipant implements MediaParticipant {
     if (this.negotiationWanted) this.scheduleNegotiation();
   }
 
-  /** Starts receiving a forwarded track. */
+  /**
+   * Starts receiving a forwarded track. It runs inside the publisher's negotiation (werift
+   * announces the track there), so a failure is this subscriber's fault, not the publisher's.
+   */
   subscribe(forwarder: TrackForwarder): void {
     if (this.closed || !this.grants.subscribe || this.subscriptions.has(forwarder.id)) return;
-    const pc = this.subscriberConnection();
-    const transceiver = forwarder.addSubscriber(this.id, (track) => pc.addTransceiver(track, { direction: 'sendonly' }));
-    this.subscriptions.set(forwarder.id, { forwarder, transceiver });
-    this.awaitingKeyframe.add(forwarder);
-    this.scheduleNegotiation();
+    try {
+      const pc = this.subscriberConnection();
+      const transceiver = forwarder.addSubscriber(this.id, (track) => pc.addTransceiver(track, { direction: 'sendonly' }));
+      this.subscriptions.set(forwarder.id, { forwarder, transceiver });
+      this.awaitingKeyframe.add(forwarder);
+      this.scheduleNegotiation();
+    } catch (err) {
+      this.room.participantFault(this, 'subscribe', err);
+    }
   }
 
   /**
@@ -171,17 +181,25 @@ export class SfuParticipant implements MediaParticipant {
     try {
       run();
     } catch (err) {
+      this.room.totals.internalErrors++;
       this.room.log.error('media teardown step failed', { room: this.room.id, participant: this.id, step, error: errorText(err) });
     }
+  }
+
+  /** A callback or timer of this participant, contained (see contained.ts). */
+  private contained<A extends unknown[]>(what: string, run: (...args: A) => void): (...args: A) => void {
+    return contained(run, (err) => this.room.participantFault(this, what, err));
   }
 
   private subscriberConnection(): RTCPeerConnection {
     if (!this.subscriber) {
       this.subscriber = new RTCPeerConnection(peerConnectionConfig(this.rtc));
       this.watchConnection(this.subscriber, 'subscriber');
-      this.subscriber.connectionStateChange.subscribe((state) => {
-        if (state === 'connected') this.requestPendingKeyframes();
-      });
+      this.subscriber.connectionStateChange.subscribe(
+        this.contained('subscriber connected', (state) => {
+          if (state === 'connected') this.requestPendingKeyframes();
+        }),
+      );
     }
     return this.subscriber;
   }
@@ -191,12 +209,15 @@ export class SfuParticipant implements MediaParticipant {
     if (this.offerOutstanding || this.negotiationScheduled || this.closed) return;
     this.negotiationScheduled = true;
     // Changes made in the same tick (several tracks of one publisher) share one offer.
-    setImmediate(() => {
-      this.negotiationScheduled = false;
-      this.negotiate().catch((err: unknown) => {
-        if (!this.closed) this.events.failed(`subscriber negotiation failed: ${String(err)}`);
-      });
-    });
+    setImmediate(
+      this.contained('subscriber negotiation', () => {
+        this.negotiationScheduled = false;
+        this.negotiate().catch((err: unknown) => {
+          // With the offer outstanding for good, this subscriber would get no more offers.
+          if (!this.closed) this.room.participantFault(this, 'subscriber negotiation', err);
+        });
+      }),
+    );
   }
 
   private async negotiate(): Promise<void> {
@@ -240,7 +261,7 @@ export class SfuParticipant implements MediaParticipant {
       const transport = transceiver.sender.dtlsTransport;
       if (!transport || this.rtcpSources.has(transport)) continue;
       this.rtcpSources.add(transport);
-      transport.onRtcp.subscribe((packet: RtcpPacket) => this.handleSubscriberRtcp(packet));
+      transport.onRtcp.subscribe(this.contained('subscriber RTCP', (packet: RtcpPacket) => this.handleSubscriberRtcp(packet)));
     }
   }
 
@@ -322,9 +343,11 @@ export class SfuParticipant implements MediaParticipant {
   }
 
   private watchConnection(pc: RTCPeerConnection, role: 'publisher' | 'subscriber'): void {
-    pc.connectionStateChange.subscribe((state) => {
-      if (state === 'failed' && !this.closed) this.room.connectionFailed(this, `${role} connection failed`);
-    });
+    pc.connectionStateChange.subscribe(
+      this.contained(`${role} connection state`, (state) => {
+        if (state === 'failed' && !this.closed) this.room.connectionFailed(this, `${role} connection failed`);
+      }),
+    );
   }
 
   private assertOpen(): void {

@@ -7,6 +7,7 @@ import { errorText } from '../../signaling/clientValue.js';
 import type { Logger } from '../../signaling/log.js';
 import type { MediaParticipantEvents, MediaRoom } from '../../signaling/media.js';
 import type { ImpairmentSettings, MediaKind, ServerStreamStats } from '../../signaling/protocol.js';
+import { contained } from './contained.js';
 import { Impairment } from './impairment.js';
 import type { RtcOptions } from './rtcConfig.js';
 import { SfuParticipant, type ParticipantRoomLink } from './sfuParticipant.js';
@@ -34,7 +35,14 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     private readonly options: SfuRoomOptions,
     private readonly onClose: (room: SfuRoom) => void,
   ) {
-    this.statsTimer = setInterval(() => this.reportStats(), options.statsIntervalMs);
+    // Each participant's part of the tick is contained on its own; this catches the rest.
+    this.statsTimer = setInterval(
+      contained(
+        () => this.reportStats(),
+        (err) => this.roomFault('stats tick', err),
+      ),
+      options.statsIntervalMs,
+    );
     this.statsTimer.unref();
   }
 
@@ -61,23 +69,54 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     this.impairment = settings ? new Impairment(settings) : undefined;
   }
 
+  /** werift's ontrack, inside the publisher's negotiation; subscribers contain their own failures. */
   trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void {
     if (this.closed || publisher.isClosed) return;
-    const forwarder = new TrackForwarder(publisher.id, kind, track, receiver, {
-      totals: this.options.totals,
-      impairment: () => this.impairment,
-    });
-    const list = this.forwarders.get(publisher.id) ?? [];
-    list.push(forwarder);
-    this.forwarders.set(publisher.id, list);
+    let forwarder: TrackForwarder;
+    let list: TrackForwarder[];
+    try {
+      forwarder = new TrackForwarder(publisher.id, kind, track, receiver, {
+        totals: this.options.totals,
+        impairment: () => this.impairment,
+        fault: (what, err) => this.participantFault(publisher, what, err),
+      });
+      list = this.forwarders.get(publisher.id) ?? [];
+      list.push(forwarder);
+      this.forwarders.set(publisher.id, list);
+    } catch (err) {
+      this.participantFault(publisher, 'track published', err);
+      return;
+    }
     for (const [id, { media }] of this.participants) {
       if (id !== publisher.id) media.subscribe(forwarder);
     }
-    this.participants.get(publisher.id)?.events.publishing([...new Set(list.map((f) => f.kind))].sort());
+    try {
+      this.participants.get(publisher.id)?.events.publishing([...new Set(list.map((f) => f.kind))].sort());
+    } catch (err) {
+      this.participantFault(publisher, 'track published', err);
+    }
   }
 
   connectionFailed(participant: SfuParticipant, reason: string): void {
     this.participants.get(participant.id)?.events.failed(reason);
+  }
+
+  /**
+   * One of a participant's callbacks or timers threw. It is logged and counted, and that
+   * participant's media closes (its connections and tracks; everyone else keeps theirs);
+   * signaling hears `failed`. Never throws.
+   */
+  participantFault(participant: SfuParticipant, what: string, err: unknown): void {
+    try {
+      this.options.totals.internalErrors++;
+      this.options.log.error('media callback failed; participant media closed', { room: this.id, participant: participant.id, callback: what, error: errorText(err) });
+      if (participant.isClosed) return;
+      const events = this.participants.get(participant.id)?.events;
+      participant.close();
+      events?.failed(`internal error in ${what}`);
+    } catch (inner) {
+      this.roomFault(`handling a fault in ${what}`, inner);
+    }
   }
 
   /** Forwarders of this room, for metrics and tests. */
@@ -117,8 +156,19 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
       try {
         forwarder.close();
       } catch (err) {
+        this.options.totals.internalErrors++;
         this.options.log.error('media teardown step failed', { room: this.id, participant: participantId, step: 'close a forwarder', error: errorText(err) });
       }
+    }
+  }
+
+  /** A failure no single participant is at fault for: logged and counted. Never throws. */
+  private roomFault(what: string, err: unknown): void {
+    this.options.totals.internalErrors++;
+    try {
+      this.options.log.error('media room callback failed', { room: this.id, callback: what, error: errorText(err) });
+    } catch {
+      // Nothing left to tell it to.
     }
   }
 
@@ -126,34 +176,50 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     const observer = this.options.observer;
     const inbound = new Map<string, ServerStreamStats[]>();
     for (const [publisherId, list] of this.forwarders) {
-      inbound.set(
-        publisherId,
-        list.map((f) => {
-          const s = f.intervalStats();
-          if (s.lossRatio !== null) observer?.inboundStream(f.kind, s.jitterMs / 1000, s.lossRatio);
-          return {
-            direction: 'inbound',
-            participantId: publisherId,
-            kind: f.kind,
-            packets: s.packets,
-            lossPercent: s.lossRatio === null ? null : s.lossRatio * 100,
-            jitterMs: s.jitterMs,
-            rttMs: null,
-            impairmentDropped: 0,
-          };
-        }),
-      );
+      const publisher = this.participants.get(publisherId)?.media;
+      try {
+        this.inboundStats(inbound, publisherId, list);
+      } catch (err) {
+        if (publisher) this.participantFault(publisher, 'stats', err);
+        else this.roomFault('stats', err);
+      }
     }
     const at = Date.now();
     for (const [id, { media, events }] of this.participants) {
-      const outbound = media.outboundStats();
-      for (const s of outbound) {
-        observer?.outboundStream(s.kind, s.rttMs === null ? null : s.rttMs / 1000, s.lossPercent === null ? null : s.lossPercent / 100, s.jitterMs === null ? null : s.jitterMs / 1000);
+      try {
+        const outbound = media.outboundStats();
+        for (const s of outbound) {
+          observer?.outboundStream(s.kind, s.rttMs === null ? null : s.rttMs / 1000, s.lossPercent === null ? null : s.lossPercent / 100, s.jitterMs === null ? null : s.jitterMs / 1000);
+        }
+        const streams = [...(inbound.get(id) ?? []), ...outbound];
+        // Members without media (yet) get nothing: at thousands of idle connections the empty
+        // messages alone cost 5% of a core.
+        if (streams.length > 0) events.stats(at, streams);
+      } catch (err) {
+        this.participantFault(media, 'stats', err);
       }
-      const streams = [...(inbound.get(id) ?? []), ...outbound];
-      // Members without media (yet) get nothing: at thousands of idle connections the empty
-      // messages alone cost 5% of a core.
-      if (streams.length > 0) events.stats(at, streams);
     }
+  }
+
+  /** A publisher's streams as the SFU receives them, for the stats tick. */
+  private inboundStats(inbound: Map<string, ServerStreamStats[]>, publisherId: string, list: TrackForwarder[]): void {
+    const observer = this.options.observer;
+    inbound.set(
+      publisherId,
+      list.map((f) => {
+        const s = f.intervalStats();
+        if (s.lossRatio !== null) observer?.inboundStream(f.kind, s.jitterMs / 1000, s.lossRatio);
+        return {
+          direction: 'inbound',
+          participantId: publisherId,
+          kind: f.kind,
+          packets: s.packets,
+          lossPercent: s.lossRatio === null ? null : s.lossRatio * 100,
+          jitterMs: s.jitterMs,
+          rttMs: null,
+          impairmentDropped: 0,
+        };
+      }),
+    );
   }
 }

@@ -18,12 +18,14 @@ export interface SfuTotals {
   keyframeRequestsReceived: number;
   /** PLIs the SFU sent to publishers (after rate limiting). */
   plisSent: number;
+  /** Engine callbacks, timers and teardown steps that threw and were contained (each logged). */
+  internalErrors: number;
 }
 
 const zero = (): KindTotals => ({ packetsIn: 0, bytesIn: 0, packetsForwarded: 0, bytesForwarded: 0, packetsDroppedImpairment: 0 });
 
 export function newSfuTotals(): SfuTotals {
-  return { byKind: { audio: zero(), video: zero() }, nacksReceived: 0, keyframeRequestsReceived: 0, plisSent: 0 };
+  return { byKind: { audio: zero(), video: zero() }, nacksReceived: 0, keyframeRequestsReceived: 0, plisSent: 0, internalErrors: 0 };
 }
 
 /** Observes per-stream quality each stats interval (for histograms). */

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { MediaStreamTrack, type RTCRtpReceiver, type RTCRtpSender, type RtpPacket } from 'werift';
 import type { MediaKind } from '../../signaling/protocol.js';
+import { contained } from './contained.js';
 import type { Impairment } from './impairment.js';
 import { RtpStreamStats, type StreamStatsSnapshot } from './rtpStreamStats.js';
 import type { KindTotals, SfuTotals } from './totals.js';
@@ -35,6 +36,8 @@ export interface ForwarderContext {
   totals: SfuTotals;
   /** The room's impairment, if any is set. */
   impairment(): Impairment | undefined;
+  /** A packet handler or timer of this forwarder threw (the publisher's media is at fault). Never throws. */
+  fault(what: string, err: unknown): void;
 }
 
 export class TrackForwarder {
@@ -59,7 +62,8 @@ export class TrackForwarder {
   ) {
     this.kindTotals = context.totals.byKind[kind];
     this.stats = new RtpStreamStats(source.codec?.clockRate ?? (kind === 'audio' ? 48000 : 90000));
-    this.unsubscribe = source.onReceiveRtp.subscribe((rtp) => this.forward(rtp)).unSubscribe;
+    // werift calls this from its UDP socket's handler: a throw must stop here.
+    this.unsubscribe = source.onReceiveRtp.subscribe(contained((rtp: RtpPacket) => this.forward(rtp), (err) => context.fault('forward RTP', err))).unSubscribe;
   }
 
   get isClosed(): boolean {
@@ -107,10 +111,16 @@ export class TrackForwarder {
       this.sendPli(now);
       return;
     }
-    this.pendingKeyframeTimer ??= setTimeout(() => {
-      this.pendingKeyframeTimer = undefined;
-      this.sendPli(performance.now());
-    }, wait);
+    this.pendingKeyframeTimer ??= setTimeout(
+      contained(
+        () => {
+          this.pendingKeyframeTimer = undefined;
+          this.sendPli(performance.now());
+        },
+        (err) => this.context.fault('keyframe request', err),
+      ),
+      wait,
+    );
   }
 
   snapshot(): StreamStatsSnapshot {
@@ -174,10 +184,16 @@ export class TrackForwarder {
           continue;
         }
         if (delayMs > 0) {
-          const timer = setTimeout(() => {
-            this.delayed.delete(timer);
-            if (this.sinks.get(subscriberId) === sink) this.send(sink, rtp, size);
-          }, delayMs);
+          const timer = setTimeout(
+            contained(
+              () => {
+                this.delayed.delete(timer);
+                if (this.sinks.get(subscriberId) === sink) this.send(sink, rtp, size);
+              },
+              (err) => this.context.fault('delayed forward', err),
+            ),
+            delayMs,
+          );
           this.delayed.add(timer);
           continue;
         }

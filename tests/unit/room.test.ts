@@ -1,6 +1,6 @@
 // Room membership: who hears about whom, what happens when the same person joins twice,
 // and that an empty room holds nothing.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
 import type { Grants } from '../../signaling/auth.js';
 import type { ServerMessage } from '../../signaling/protocol.js';
 import { RoomDirectory, type JoinOutcome, type MemberSink, type Room } from '../../signaling/room.js';
@@ -284,5 +284,41 @@ describe('Room: lifecycle', () => {
     const ada = joined(rooms.getOrCreate('demo'), 'ada');
     media.participant('ada').events.failed('ice failed');
     expect(ada.sink.mediaFailures).toEqual(['ice failed']);
+  });
+});
+
+describe('Room: a media engine that throws on close', () => {
+  const throwing = (): never => {
+    throw new Error('Sender does not exist');
+  };
+
+  it('still completes the leave: the others hear participant-left, and the empty room closes', () => {
+    const { media, rooms } = setup();
+    const room = rooms.getOrCreate('demo');
+    joined(room, 'ada');
+    const bob = joined(room, 'bob');
+    media.participant('ada').close = throwing;
+    media.opened[0]!.close = throwing;
+    expect(() => room.leave('ada', 'left')).not.toThrow();
+    expect(bob.sink.messages).toContainEqual({ type: 'participant-left', participantId: 'ada', reason: 'left' });
+    expect(() => room.leave('bob', 'left')).not.toThrow();
+    expect(room.isClosed).toBe(true);
+    expect(rooms.get('demo')).toBeUndefined();
+  });
+
+  it('a leave from the resume grace timer does not throw out of the timer', () => {
+    vi.useFakeTimers();
+    try {
+      const { media, rooms } = setup();
+      const room = rooms.getOrCreate('demo');
+      joined(room, 'ada');
+      const bob = joined(room, 'bob');
+      media.participant('ada').close = throwing;
+      room.detach('ada', 1000, 'timeout');
+      expect(() => vi.advanceTimersByTime(1000)).not.toThrow();
+      expect(bob.sink.messages).toContainEqual({ type: 'participant-left', participantId: 'ada', reason: 'timeout' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -375,6 +375,31 @@ describe('Session: requests of a joined participant', () => {
   });
 });
 
+describe('Session: failures outside a request', () => {
+  it('a join deadline whose close throws ends that session with 1011 and is counted, not thrown out of the timer', async () => {
+    let internalErrors = 0;
+    const socket = new FakeSocket();
+    const close = socket.close.bind(socket);
+    socket.close = (code, reason) => {
+      if (code === CloseCode.AuthTimeout) throw new Error('socket broke');
+      close(code, reason);
+    };
+    new Session(socket, deps({ onInternalError: () => internalErrors++ }));
+    await vi.advanceTimersByTimeAsync(JOIN_TIMEOUT_MS);
+    expect(socket.closes).toEqual([{ code: CloseCode.InternalError, reason: 'internal error' }]);
+    expect(internalErrors).toBe(1);
+  });
+
+  it('a joined session that fails outside a request leaves the room; the others hear participant-left', async () => {
+    const ada = await joinedSession({ identity: 'ada' });
+    const bob = await joinedSession({ identity: 'bob' });
+    bob.session.internalFailure('frame', new Error('bug'));
+    await settle();
+    expect(bob.socket.closes).toEqual([{ code: CloseCode.InternalError, reason: 'internal error' }]);
+    expect(ada.socket.events('participant-left')).toEqual([{ type: 'participant-left', participantId: bob.result.participantId, reason: 'disconnected' }]);
+  });
+});
+
 describe('Session: rate limiting', () => {
   it('takes a burst of 100 requests, answers the 101st with RATE_LIMITED, and refills at 50 per second', async () => {
     const { session, socket } = open();
