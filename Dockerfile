@@ -12,18 +12,24 @@
 # ---- build: the same bundle `npm start` serves, then production dependencies only ----
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc turns install scripts off (mediasoup's would download its worker or a toolchain).
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 # .dockerignore lets in only the sources the build needs.
 COPY . .
 RUN node scripts/build.mjs
+# mediasoup's worker from the npm package's sources against Debian's libraries: the script
+# apt-installs its build packages itself (as root) and puts the binary in node_modules,
+# where mediasoup looks; about 10 minutes on 2 cores.
+RUN node scripts/mediasoup/build.mjs
 RUN npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:24-bookworm-slim AS runtime
-# tini as PID 1 forwards SIGTERM to node (which drains, then exits) and reaps zombies.
+# tini as PID 1 forwards SIGTERM to node (which drains, then exits) and reaps zombies. The
+# rest are the libraries mediasoup's worker links (scripts/mediasoup/README.md).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini libuv1 libssl3 libsrtp2-1 libabsl20220623 \
  && rm -rf /var/lib/apt/lists/*
 # Defaults only: every one can be overridden at `docker run -e` / in the manifests.
 # The UDP range matches EXPOSE below; a host running several containers gives each its own.

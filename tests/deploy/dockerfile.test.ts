@@ -40,10 +40,10 @@ describe('Dockerfile', () => {
     const copies = instructions(runtime, 'COPY').map(copySpec);
     expect(copies.map((c) => c.from)).toEqual(copies.map(() => BUILD_STAGE));
     expect(copies.flatMap((c) => c.sources).sort()).toEqual(['/app/dist', '/app/node_modules', '/app/package.json']);
-    // The runtime stage installs tini and nothing else.
+    // The runtime stage installs tini and the mediasoup worker's libraries, nothing else.
     for (const command of runCommands(runtime)) {
       const installed = /apt-get install ([^&]*)/.exec(command)?.[1]?.split(/\s+/).filter((w) => w && !w.startsWith('-'));
-      expect(installed ?? [], command).toEqual(['tini']);
+      expect(installed ?? [], command).toEqual(['tini', 'libuv1', 'libssl3', 'libsrtp2-1', 'libabsl20220623']);
     }
   });
 
@@ -78,7 +78,7 @@ describe('.dockerignore', () => {
   const ignore = DockerIgnore.read();
 
   it('keeps the sources the build reads and leaves out dependencies, output, tests and git', () => {
-    for (const kept of ['package.json', 'package-lock.json', 'scripts/build.mjs', 'server/main.ts', 'signaling/protocol.ts', 'client/index.html']) {
+    for (const kept of ['package.json', 'package-lock.json', '.npmrc', 'scripts/build.mjs', 'scripts/mediasoup/build.mjs', 'server/main.ts', 'signaling/protocol.ts', 'client/index.html']) {
       expect(ignore.excludes(kept), kept).toBe(false);
     }
     for (const left of ['node_modules/ws/index.js', 'dist/main.js', 'tests/unit/config.test.ts', '.git/HEAD', 'deploy/compose/docker-compose.yml', '.env', 'server/.env', 'server/x.log']) {
