@@ -352,6 +352,8 @@ function sideBySide(h: Record<System, Headline | undefined>): string[][] {
     line('  marginal: added packets/s per added core, lowest step to that one', (x) => x.marginalPerCore, 0),
     line('subscriber video streams per core', (x) => x.streamsPerCore, 0),
     line('bots CPU, % of a core', (x) => x.botsCpuPercent, 1),
+    // Above 1, the bots need more of the machine than the server they load: on 2 cores they saturate it first.
+    line('bots CPU / server CPU', (x) => x.botsCpuPercent / x.serverCpuPercent, 1),
     line(`machine CPU, % of ${os.cpus().length * 100}`, (x) => x.machineCpuPercent, 0),
   ];
 }
