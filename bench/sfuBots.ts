@@ -5,14 +5,13 @@
 // DTLS-SRTP, one forwarded copy per subscriber, RTCP. The peers themselves are the load
 // generator's media bots (loadtest/media/).
 //
-// mediasoup, unlike our werift SFU, reads the VP8 payload: a consumer forwards nothing
-// until it has seen a keyframe (its stream manager waits for sync), and the bots do not
-// answer keyframe requests. So the bench's video starts a keyframe every KEYFRAME_EVERY
-// frames; werift forwards those packets like any other.
+// mediasoup, unlike werift, reads the VP8 payload and forwards nothing to a consumer
+// before a keyframe; the bots do not answer keyframe requests, so syntheticVideo marks
+// one every 10 frames itself.
 import { MediaPublisher } from '../loadtest/media/mediaPublisher.js';
 import { MediaSubscriber } from '../loadtest/media/mediaSubscriber.js';
 import { localRtcOptions, type MediaSignaling } from '../loadtest/media/peer.js';
-import { syntheticVideo, type SyntheticStream } from '../loadtest/media/syntheticRtp.js';
+import { syntheticVideo } from '../loadtest/media/syntheticRtp.js';
 import { signedToken } from '../tests/helpers/tokens.js';
 import { TestClient } from '../tests/helpers/wsClient.js';
 import { serveRequests } from './ipcChild.js';
@@ -31,32 +30,8 @@ export interface BotCounts {
 /** Loopback only: the same options the server gets from RTC_LISTEN_IP=127.0.0.1. */
 const RTC = localRtcOptions('127.0.0.1');
 const TIMEOUT_MS = 15_000;
-/** Frames from one keyframe to the next: at 30 fps a new subscriber waits at most a third of a second for its first packet. */
-const KEYFRAME_EVERY = 10;
-/** Frames per second of the bench's video (syntheticVideo's default), to find each frame's first packet. */
+/** Frames per second of the bench's video. */
 const FRAMES_PER_SECOND = 30;
-
-/**
- * syntheticVideo with a keyframe at the start of every `everyFrames`-th frame: the first
- * byte of the VP8 payload header after the descriptor has its inverse-keyframe bit (P)
- * clear (RFC 7741 §4.3). The stream's other packets are left as they are.
- */
-function withKeyframes(stream: SyntheticStream, everyFrames: number): SyntheticStream {
-  const packetsPerFrame = Math.max(1, Math.round(stream.packetsPerSecond / FRAMES_PER_SECOND));
-  let keyPayload: Buffer | undefined;
-  return {
-    ...stream,
-    packet(i) {
-      const packet = stream.packet(i);
-      if (i % (packetsPerFrame * everyFrames) !== 0) return packet;
-      // The stream shares one payload between frames: the keyframe gets its own copy.
-      keyPayload ??= Buffer.from(packet.payload);
-      keyPayload[1] = keyPayload[1]! & 0xfe;
-      packet.payload = keyPayload;
-      return packet;
-    },
-  };
-}
 
 let publisher: { client: TestClient; media: MediaPublisher } | undefined;
 const subscribers: Array<{ client: TestClient; media: MediaSubscriber }> = [];
@@ -87,7 +62,7 @@ function signalingOf(client: TestClient): MediaSignaling {
 async function publish(req: Extract<BotRequest, { type: 'publish' }>): Promise<void> {
   if (publisher) throw new Error('already publishing');
   const client = await join(req.wsUrl, req.room, { publish: true, subscribe: false }, 'publisher');
-  const media = new MediaPublisher({ streams: [withKeyframes(syntheticVideo({ packetsPerSecond: req.packetsPerSecond, payloadBytes: req.payloadBytes, framesPerSecond: FRAMES_PER_SECOND }), KEYFRAME_EVERY)], rtc: RTC, timeoutMs: TIMEOUT_MS });
+  const media = new MediaPublisher({ streams: [syntheticVideo({ packetsPerSecond: req.packetsPerSecond, payloadBytes: req.payloadBytes, framesPerSecond: FRAMES_PER_SECOND })], rtc: RTC, timeoutMs: TIMEOUT_MS });
   await media.start(signalingOf(client));
   publisher = { client, media };
 }
