@@ -18,18 +18,15 @@ RUN npm ci --no-audit --no-fund
 # .dockerignore lets in only the sources the build needs.
 COPY . .
 RUN node scripts/build.mjs
-# mediasoup's worker from the npm package's sources against Debian's libraries: the script
-# apt-installs its build packages itself (as root) and puts the binary in node_modules,
-# where mediasoup looks; about 10 minutes on 2 cores.
-RUN node scripts/mediasoup/build.mjs
+# No mediasoup worker in the image yet: it serves media with werift (deploy/README.md says
+# why and what building the worker here would take).
 RUN npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:24-bookworm-slim AS runtime
-# tini as PID 1 forwards SIGTERM to node (which drains, then exits) and reaps zombies. The
-# rest are the libraries mediasoup's worker links (scripts/mediasoup/README.md).
+# tini as PID 1 forwards SIGTERM to node (which drains, then exits) and reaps zombies.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini libuv1 libssl3 libsrtp2-1 libabsl20220623 \
+ && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 # Defaults only: every one can be overridden at `docker run -e` / in the manifests.
 # The UDP range matches EXPOSE below; a host running several containers gives each its own.

@@ -97,6 +97,14 @@ export class WorkerPool {
   }
 
   private workerDied(entry: PoolWorker, error: Error): void {
+    // Ctrl-C or a stop signal to the whole process group reaches the workers too: the Node
+    // process got it as well and is draining its clients (4011); evicting them as if the
+    // worker had crashed (4012) would race that drain.
+    if (/signal:SIG(TERM|INT)\b/.test(error.message)) {
+      this.options.log.info('mediasoup worker stopped by a signal to the process group', { worker: entry.index, pid: entry.worker.pid });
+      if (this.workers[entry.index] === entry) this.workers[entry.index] = undefined;
+      return;
+    }
     this.options.log.error('mediasoup worker died', { worker: entry.index, pid: entry.worker.pid, error: error.message });
     if (this.workers[entry.index] === entry) this.workers[entry.index] = undefined;
     for (const listener of this.deathListeners) {

@@ -29,6 +29,11 @@ export interface LocalImage {
 export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
   if (process.env.HOME) env.HOME = process.env.HOME;
+  // The host's extra certificate authorities (a registry proxy's): npm ci fetches through them.
+  for (const key of ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']) {
+    const value = process.env[key];
+    if (value) env[key] = value;
+  }
   return env;
 }
 
@@ -122,7 +127,7 @@ function workdir(s: Stage): string {
 /** COPY <source> <destination> from the build context, as Docker does it. */
 function copyFromContext(repoRoot: string, context: DockerIgnore, source: string, destination: string, destinationIsDir: boolean): void {
   if (/[*?[]/.test(source)) throw new Error(`COPY ${source}: wildcards are not emulated; name files and folders`);
-  const relative = path.posix.normalize(source).replace(/^\.\/?/, '').replace(/\/$/, '');
+  const relative = path.posix.normalize(source).replace(/^\.(\/|$)/, '').replace(/\/$/, '');
   const from = path.join(repoRoot, relative);
   if (relative !== '' && context.excludes(relative)) throw new Error(`COPY ${source}: .dockerignore leaves it out of the context`);
   if (!existsSync(from)) throw new Error(`COPY ${source}: not in the repository`);
