@@ -19,14 +19,23 @@ export function emptyPublishedStats(): PublishedStats {
 }
 
 /**
- * Simulcast layers of a 640x480 camera, lowest first as the SFU expects them (PROTOCOL.md):
- * 160x120, 320x240, 640x480. The caps keep the three apart when bandwidth is short.
+ * Simulcast layers, lowest first as the SFU expects them (PROTOCOL.md), chosen by the camera's
+ * height the way Chromium's own simulcast limits allow: it sends at most two streams below
+ * 540p and three from 540p up, so asking a 480p camera for three yields 120p and 240p only.
+ * Each layer carries three temporal layers (L1T3) so the SFU can drop frame rate before
+ * resolution; the caps keep the layers apart when bandwidth is short.
  */
-const SIMULCAST_LAYERS: RTCRtpEncodingParameters[] = [
-  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
-  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
-];
+/** An encoding with WebRTC-SVC's scalabilityMode, which TypeScript's DOM types lack. */
+export type SendEncoding = RTCRtpEncodingParameters & { scalabilityMode?: string };
+
+const LAYER_QUARTER: SendEncoding = { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000, scalabilityMode: 'L1T3' };
+const LAYER_HALF: SendEncoding = { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' };
+const LAYER_FULL: SendEncoding = { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' };
+
+export function simulcastLayers(height: number | undefined): SendEncoding[] {
+  const layers = height !== undefined && height >= 540 ? [LAYER_QUARTER, LAYER_HALF, LAYER_FULL] : [LAYER_HALF, LAYER_FULL];
+  return layers.map((l) => ({ ...l }));
+}
 
 /** Sends an offer to the SFU and returns its answer. */
 export type PublishExchange = (offerSdp: string) => Promise<string>;
@@ -63,12 +72,12 @@ export class Publisher {
 
   /**
    * Adds the tracks (audio before video), offers them and applies the SFU's answer. With
-   * `simulcast` (the SFU says it can), video goes out in three layers.
+   * `simulcast` (the SFU says it can), video goes out in two or three layers.
    */
   async publish(stream: MediaStream, tracks: MediaStreamTrack[], options: { simulcast: boolean }, exchange: PublishExchange): Promise<void> {
     if (this.closed) throw new Error('publisher is closed');
     for (const track of tracks) {
-      const sendEncodings = options.simulcast && track.kind === 'video' ? SIMULCAST_LAYERS.map((l) => ({ ...l })) : undefined;
+      const sendEncodings = options.simulcast && track.kind === 'video' ? simulcastLayers(track.getSettings().height) : undefined;
       this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) });
     }
     const offer = await this.pc.createOffer();

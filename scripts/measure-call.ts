@@ -323,7 +323,7 @@ function publishedVideo(publisher: string, readings: readonly PageReading[]): Pu
       last,
     };
   });
-  // Lowest layer first, as the client lists them (q, h, f).
+  // Lowest layer first, as the client lists them (h, f from a 480p camera).
   layerFigures.sort((a, b) => RID_ORDER.indexOf(a.rid) - RID_ORDER.indexOf(b.rid));
   const busiest = layerFigures.reduce((a, b) => (b.kbps > a.kbps ? b : a));
   const durations = (s: Stat): Record<string, number> => (s.qualityLimitationDurations && typeof s.qualityLimitationDurations === 'object' ? (s.qualityLimitationDurations as Record<string, number>) : {});

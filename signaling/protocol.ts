@@ -96,7 +96,7 @@ export interface JoinResult {
 /** The media engine behind the SFU, as far as a page needs to know it. */
 export interface MediaCapabilities {
   engine: 'mediasoup' | 'werift';
-  /** Publish video in three simulcast layers (rids q, h, f, lowest first): the SFU picks one per subscriber. */
+  /** Publish video in simulcast layers (rids h, f or q, h, f, lowest first): the SFU picks one per subscriber. */
   simulcast: boolean;
 }
 

@@ -92,7 +92,10 @@ export function readPublisherOffer(session: SessionDescription, router: RtpCapab
       .filter((e) => known.has(e.uri as RtpHeaderExtensionParameters['uri']))
       .map((e) => ({ uri: e.uri as RtpHeaderExtensionParameters['uri'], id: e.value }));
     const simulcast = simulcastRids(media);
-    const encodings: RtpEncodingParameters[] = simulcast ? simulcast.map((rid) => ({ rid })) : ssrcEncodings(media);
+    // Browsers send VP8 simulcast with three temporal layers each; without L1T3 declared,
+    // mediasoup treats every layer as one temporal layer and forwards only its base (a
+    // quarter of the frame rate).
+    const encodings: RtpEncodingParameters[] = simulcast ? simulcast.map((rid) => ({ rid, scalabilityMode: 'L1T3' })) : ssrcEncodings(media);
     const cname = media.ssrcs?.find((s) => s.attribute === 'cname')?.value;
     return {
       kind,

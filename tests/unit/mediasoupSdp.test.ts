@@ -93,7 +93,11 @@ describe('a simulcast offer from Chromium', () => {
   it('becomes a producer with one encoding per rid, lowest first', () => {
     const video = sections[1];
     if (!video?.accepted || video.kind === 'application') throw new Error('not accepted');
-    expect(video.rtpParameters.encodings).toEqual([{ rid: 'q' }, { rid: 'h' }, { rid: 'f' }]);
+    expect(video.rtpParameters.encodings).toEqual([
+      { rid: 'q', scalabilityMode: 'L1T3' },
+      { rid: 'h', scalabilityMode: 'L1T3' },
+      { rid: 'f', scalabilityMode: 'L1T3' },
+    ]);
     expect(video.rtpParameters.headerExtensions?.map((h) => h.uri)).toContain('urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id');
   });
 
