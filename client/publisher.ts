@@ -18,13 +18,6 @@ export function emptyPublishedStats(): PublishedStats {
   return { videoPliCount: 0, videoFramesEncoded: 0, audioBytesSent: 0 };
 }
 
-/**
- * Simulcast layers, lowest first as the SFU expects them (PROTOCOL.md), chosen by the camera's
- * height the way Chromium's own simulcast limits allow: it sends at most two streams below
- * 540p and three from 540p up, so asking a 480p camera for three yields 120p and 240p only.
- * Each layer carries three temporal layers (L1T3) so the SFU can drop frame rate before
- * resolution; the caps keep the layers apart when bandwidth is short.
- */
 /** An encoding with WebRTC-SVC's scalabilityMode, which TypeScript's DOM types lack. */
 export type SendEncoding = RTCRtpEncodingParameters & { scalabilityMode?: string };
 
@@ -32,6 +25,14 @@ const LAYER_QUARTER: SendEncoding = { rid: 'q', scaleResolutionDownBy: 4, maxBit
 const LAYER_HALF: SendEncoding = { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000, scalabilityMode: 'L1T3' };
 const LAYER_FULL: SendEncoding = { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000, scalabilityMode: 'L1T3' };
 
+/**
+ * Simulcast layers, lowest first as the SFU expects them (PROTOCOL.md), chosen by the camera's
+ * height the way Chromium's own simulcast limits allow: it sends at most two streams below
+ * 540p and three from 540p up, so asking a 480p camera for three yields 120p and 240p only.
+ * Each layer carries three temporal layers (L1T3) so the SFU can drop frame rate before
+ * resolution; the caps keep the layers apart when bandwidth is short. `height` is the
+ * camera's (track.getSettings()); unknown counts as below 540p.
+ */
 export function simulcastLayers(height: number | undefined): SendEncoding[] {
   const layers = height !== undefined && height >= 540 ? [LAYER_QUARTER, LAYER_HALF, LAYER_FULL] : [LAYER_HALF, LAYER_FULL];
   return layers.map((l) => ({ ...l }));
