@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { HARD_MAX_FRAME_BYTES } from '../signaling/protocol.js';
 import { Session, type SessionDeps } from '../signaling/session.js';
+import { spreadSweep } from './sweep.js';
 
 export interface SignalingServer {
   readonly connections: number;
@@ -70,14 +71,19 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
     });
   });
 
-  const heartbeat = setInterval(() => {
-    for (const [ws, session] of sessions) {
+  // Each socket is pinged once per interval, the sockets spread over it (server/sweep.ts).
+  const heartbeat = spreadSweep(
+    deps.heartbeatMs,
+    () => sessions.keys(),
+    (ws) => sessions.has(ws),
+    (ws) => {
+      const session = sessions.get(ws)!;
       try {
         if (alive.get(ws) === false) {
           deps.log.info('heartbeat timeout', { room: session.roomId, participant: session.participantId });
           timedOut.add(ws);
           ws.terminate();
-          continue;
+          return;
         }
         alive.set(ws, false);
         ws.ping();
@@ -86,9 +92,8 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
         session.internalFailure('heartbeat', err);
         ws.terminate();
       }
-    }
-  }, deps.heartbeatMs);
-  heartbeat.unref();
+    },
+  );
 
   return {
     get connections() {
@@ -96,7 +101,7 @@ export function attachSignaling(server: Server, deps: SessionDeps): SignalingSer
     },
     async close(code, reason, deadlineMs = 2000) {
       accepting = false;
-      clearInterval(heartbeat);
+      heartbeat.stop();
       const closed = [...sessions.keys()].map(
         (ws) =>
           new Promise<void>((resolve) => {
