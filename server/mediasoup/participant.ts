@@ -7,7 +7,11 @@ import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import type { ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
+import { ErrorCode, type ServerStreamStats, type TrackMapping } from '../../signaling/protocol.js';
+import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
+import type { MediaLimits } from '../config.js';
+import type { ConnectionLease } from '../sfu/connectionBudget.js';
+import { DataBudget, type DataTotals } from '../sfu/dataBudget.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import {
   SdpError,
@@ -34,7 +38,16 @@ export interface ParticipantContext {
   produced(participant: MediasoupParticipant, producer: Producer): void;
   /** This participant closed (it left, or its room closed). */
   closed(participant: MediasoupParticipant): void;
+  /** This participant kept breaking the data limits: close it, tell signaling (4015). */
+  abused(participant: MediasoupParticipant, reason: string): void;
+  limits: MediaLimits;
+  dataTotals: DataTotals;
 }
+
+/** How often the probe channels' byte counts are read for the data rate bound. */
+const DATA_RATE_CHECK_MS = 1000;
+/** What one SCTP chunk carries, to count bytes over the rate as drops as werift's guard does. */
+const SCTP_CHUNK_BYTES = 1200;
 
 interface Slot {
   mid: string;
@@ -55,7 +68,11 @@ export class MediasoupParticipant implements MediaParticipant {
   private publisherConnected = false;
   private readonly producers = new Map<string, { producer: Producer; counters: StreamCounters }>();
   private readonly dataChannels: (DataProducer | DataConsumer)[] = [];
+  private readonly probeProducers: DataProducer[] = [];
   private publishInFlight = false;
+  private readonly dataBudget: DataBudget;
+  private dataRateTimer: NodeJS.Timeout | undefined;
+  private dataBytesSeen = 0;
   private subscriber: Promise<WebRtcTransport> | undefined;
   private subscriberConnected = false;
   private readonly slots: Slot[] = [];
@@ -74,7 +91,10 @@ export class MediasoupParticipant implements MediaParticipant {
     readonly grants: Grants,
     private readonly events: MediaParticipantEvents,
     private readonly context: ParticipantContext,
-  ) {}
+    private readonly lease: ConnectionLease,
+  ) {
+    this.dataBudget = new DataBudget(context.limits, context.dataTotals, (reason) => context.abused(this, reason));
+  }
 
   get isClosed(): boolean {
     return this.closed;
@@ -94,7 +114,7 @@ export class MediasoupParticipant implements MediaParticipant {
 
   async publish(offerSdp: string): Promise<string> {
     this.assertOpen();
-    if (this.publishInFlight) throw new SdpError('a publish is already in progress');
+    if (this.publishInFlight) throw new MediaRefusedError(ErrorCode.PublishInProgress, 'the previous publish is still being applied');
     this.publishInFlight = true;
     try {
       return await this.applyPublisherOffer(offerSdp);
@@ -107,6 +127,10 @@ export class MediasoupParticipant implements MediaParticipant {
     const session = parseSdp(offerSdp);
     const router = await this.context.router;
     const sections = readPublisherOffer(session, router.rtpCapabilities);
+    // Producers of mids an offer leaves out are closed, so one offer's count is the participant's.
+    const tracks = sections.filter((s) => s.accepted && s.kind !== 'application').length;
+    const maxTracks = this.context.limits.maxTracksPerParticipant;
+    if (tracks > maxTracks) throw new MediaRefusedError(ErrorCode.TrackLimit, `the offer publishes ${tracks} tracks; at most ${maxTracks} per participant`);
     const dtls = remoteDtls(session, 'offer');
     const transport = await this.publisherTransport();
     this.assertOpen();
@@ -137,7 +161,7 @@ export class MediasoupParticipant implements MediaParticipant {
       this.producers.delete(mid);
     }
     this.events.publishing([...new Set(this.producerList.map((p) => p.kind))].sort());
-    return publisherAnswer(session, sections, localTransport(transport));
+    return publisherAnswer(session, sections, localTransport(transport), this.context.limits.dataMessageMaxBytes);
   }
 
   /**
@@ -152,6 +176,7 @@ export class MediasoupParticipant implements MediaParticipant {
         sctpStreamParameters: { streamId: channel.streamId, ordered: channel.ordered, ...('maxRetransmits' in channel ? { maxRetransmits: channel.maxRetransmits } : {}) },
       });
       this.dataChannels.push(producer);
+      this.probeProducers.push(producer);
       const consumer = await transport.consumeData({
         dataProducerId: producer.id,
         ordered: channel.ordered,
@@ -161,6 +186,31 @@ export class MediasoupParticipant implements MediaParticipant {
       if (consumer.sctpStreamParameters?.streamId !== channel.streamId) {
         this.context.log.error('probe echo on the wrong SCTP stream', { room: this.context.room, participant: this.id, expected: channel.streamId, got: consumer.sctpStreamParameters?.streamId });
       }
+    }
+    this.dataRateTimer = setInterval(() => void this.checkDataRate(), DATA_RATE_CHECK_MS);
+    this.dataRateTimer.unref();
+  }
+
+  /**
+   * The worker echoes the probe channels itself, so the rate is read after the fact from
+   * their byte counts; bytes over the budget count as drops, and a participant that keeps
+   * sending them is closed (dataBudget.ts). Streams past the channel limit and messages
+   * over the size limit the worker refuses on its own (numSctpStreams, maxSctpMessageSize).
+   */
+  private async checkDataRate(): Promise<void> {
+    try {
+      let bytes = 0;
+      for (const producer of this.probeProducers) {
+        if (producer.closed) continue;
+        const stats = await producer.getStats();
+        for (const s of stats) bytes += s.bytesReceived;
+      }
+      if (this.closed) return;
+      const fresh = bytes - this.dataBytesSeen;
+      this.dataBytesSeen = bytes;
+      if (fresh > 0) this.dataBudget.charge(fresh, SCTP_CHUNK_BYTES);
+    } catch (err) {
+      if (!this.closed) this.context.log.debug('data rate check failed', { room: this.context.room, participant: this.id, error: String(err) });
     }
   }
 
@@ -228,6 +278,8 @@ export class MediasoupParticipant implements MediaParticipant {
       );
     }
     this.producers.clear();
+    clearInterval(this.dataRateTimer);
+    this.lease.release();
     for (const slot of this.slots) clearInterval(slot.keyframeTimer);
     this.slots.length = 0;
     this.offered = undefined;
@@ -355,6 +407,13 @@ export class MediasoupParticipant implements MediaParticipant {
       enableTcp: rtc.iceTcp,
       preferUdp: true,
       enableSctp: sctp,
+      // The data channel bounds: streams (the probes and a few more) and message size.
+      ...(sctp
+        ? {
+            numSctpStreams: { OS: this.context.limits.dataChannelsPerParticipant, MIS: this.context.limits.dataChannelsPerParticipant },
+            maxSctpMessageSize: this.context.limits.dataMessageMaxBytes,
+          }
+        : {}),
       // Where the bandwidth estimate starts; transport-wide congestion control takes it from there.
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { participantId: this.id, role },
