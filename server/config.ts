@@ -57,7 +57,7 @@ const envSchema = z
     DATA_MESSAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(262_144).default(16_384),
     DATA_RATE_BYTES_PER_SECOND: z.coerce.number().int().min(1024).max(100_000_000).default(65_536),
     DATA_BURST_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(262_144),
-    DATA_ABUSE_DROPS: z.coerce.number().int().min(1).max(100_000).default(64),
+    DATA_ABUSE_DROPS: z.coerce.number().int().min(1).max(100_000).default(16),
     MAX_MEDIA_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     ICE_MAX_LEARNED_CANDIDATES: z.coerce.number().int().min(1).max(64).default(8),
   })

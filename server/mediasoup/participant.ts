@@ -68,7 +68,6 @@ export class MediasoupParticipant implements MediaParticipant {
   private publisherConnected = false;
   private readonly producers = new Map<string, { producer: Producer; counters: StreamCounters }>();
   private readonly dataChannels: (DataProducer | DataConsumer)[] = [];
-  private readonly probeProducers: DataProducer[] = [];
   private publishInFlight = false;
   private readonly dataBudget: DataBudget;
   private dataRateTimer: NodeJS.Timeout | undefined;
@@ -176,7 +175,6 @@ export class MediasoupParticipant implements MediaParticipant {
         sctpStreamParameters: { streamId: channel.streamId, ordered: channel.ordered, ...('maxRetransmits' in channel ? { maxRetransmits: channel.maxRetransmits } : {}) },
       });
       this.dataChannels.push(producer);
-      this.probeProducers.push(producer);
       const consumer = await transport.consumeData({
         dataProducerId: producer.id,
         ordered: channel.ordered,
@@ -192,22 +190,28 @@ export class MediasoupParticipant implements MediaParticipant {
   }
 
   /**
-   * The worker echoes the probe channels itself, so the rate is read after the fact from
-   * their byte counts; bytes over the budget count as drops, and a participant that keeps
-   * sending them is closed (dataBudget.ts). Streams past the channel limit and messages
-   * over the size limit the worker refuses on its own (numSctpStreams, maxSctpMessageSize).
+   * The worker echoes the probe channels itself, so the rate is read after the fact: what
+   * the publisher transport received beyond its producers' RTP is data channel bytes (plus
+   * a little RTCP, STUN and SRTP overhead, far below the rate). The worker drops messages
+   * to streams past the channel limit and over the size limit before counting them for a
+   * DataProducer (numSctpStreams, maxSctpMessageSize), so the transport's count is the one
+   * that sees a flood. Bytes over the budget count as drops, and a participant that keeps
+   * sending them is closed (dataBudget.ts).
    */
   private async checkDataRate(): Promise<void> {
     try {
-      let bytes = 0;
-      for (const producer of this.probeProducers) {
+      const transport = await this.publisher;
+      if (!transport || this.closed) return;
+      const [transportStats] = await transport.getStats();
+      let rtpBytes = 0;
+      for (const { producer } of [...this.producers.values()]) {
         if (producer.closed) continue;
-        const stats = await producer.getStats();
-        for (const s of stats) bytes += s.bytesReceived;
+        for (const s of await producer.getStats()) rtpBytes += s.byteCount;
       }
-      if (this.closed) return;
-      const fresh = bytes - this.dataBytesSeen;
-      this.dataBytesSeen = bytes;
+      if (this.closed || !transportStats) return;
+      const dataBytes = Math.max(0, transportStats.bytesReceived - rtpBytes);
+      const fresh = dataBytes - this.dataBytesSeen;
+      this.dataBytesSeen = Math.max(this.dataBytesSeen, dataBytes);
       if (fresh > 0) this.dataBudget.charge(fresh, SCTP_CHUNK_BYTES);
     } catch (err) {
       if (!this.closed) this.context.log.debug('data rate check failed', { room: this.context.room, participant: this.id, error: String(err) });

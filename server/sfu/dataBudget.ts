@@ -27,7 +27,7 @@ export const DEFAULT_DATA_LIMITS: DataLimits = {
   dataMessageMaxBytes: 16_384,
   dataRateBytesPerSecond: 65_536,
   dataBurstBytes: 262_144,
-  dataAbuseDrops: 64,
+  dataAbuseDrops: 16,
 };
 
 const ABUSE_WINDOW_MS = 10_000;
