@@ -50,6 +50,16 @@ const envSchema = z
     MEDIA_ENGINE: z.enum(['auto', 'mediasoup', 'werift']).default('auto'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    // Media bounds (issue 12): SDP, data channels, media connections, ICE.
+    MAX_MLINES_PER_OFFER: z.coerce.number().int().min(1).max(64).default(8),
+    MAX_TRACKS_PER_PARTICIPANT: z.coerce.number().int().min(1).max(32).default(4),
+    DATA_CHANNELS_PER_PARTICIPANT: z.coerce.number().int().min(2).max(64).default(4),
+    DATA_MESSAGE_MAX_BYTES: z.coerce.number().int().min(1024).max(262_144).default(16_384),
+    DATA_RATE_BYTES_PER_SECOND: z.coerce.number().int().min(1024).max(100_000_000).default(65_536),
+    DATA_BURST_BYTES: z.coerce.number().int().min(1024).max(100_000_000).default(262_144),
+    DATA_ABUSE_DROPS: z.coerce.number().int().min(1).max(100_000).default(16),
+    MAX_MEDIA_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    ICE_MAX_LEARNED_CANDIDATES: z.coerce.number().int().min(1).max(64).default(8),
   })
   .superRefine((env, ctx) => {
     if ((env.RTC_MIN_PORT === undefined) !== (env.RTC_MAX_PORT === undefined)) {
@@ -120,6 +130,28 @@ export interface Config {
     /** mediasoup worker processes: one per core by default. */
     workers: number;
   };
+  /** Media bounds (issue 12): what one participant may do to a node's media plane. */
+  mediaLimits: MediaLimits;
+}
+
+export interface MediaLimits {
+  /** m-lines in one publish offer. */
+  maxMLinesPerOffer: number;
+  /** Sending audio/video m-lines one participant may publish. */
+  maxTracksPerParticipant: number;
+  /** SCTP streams (data channels, the two probe channels included) per participant. */
+  dataChannelsPerParticipant: number;
+  /** Largest data channel message; larger ones are dropped and counted. */
+  dataMessageMaxBytes: number;
+  /** Data channel bytes per second per participant, and the burst above it. */
+  dataRateBytesPerSecond: number;
+  dataBurstBytes: number;
+  /** Drops within 10 s after which the participant is closed with 4015. */
+  dataAbuseDrops: number;
+  /** Media connections (werift peer connections, mediasoup transports) this node serves; werift also stops at its port range. */
+  maxMediaConnections: number;
+  /** Peer-reflexive candidates one werift connection learns from STUN checks. */
+  iceMaxLearnedCandidates: number;
 }
 
 export class ConfigError extends Error {
@@ -170,5 +202,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,
     media: { engine: e.MEDIA_ENGINE, workerBin: e.MEDIASOUP_WORKER_BIN, workers: e.MEDIASOUP_WORKERS ?? availableParallelism() },
+    mediaLimits: {
+      maxMLinesPerOffer: e.MAX_MLINES_PER_OFFER,
+      maxTracksPerParticipant: e.MAX_TRACKS_PER_PARTICIPANT,
+      dataChannelsPerParticipant: e.DATA_CHANNELS_PER_PARTICIPANT,
+      dataMessageMaxBytes: e.DATA_MESSAGE_MAX_BYTES,
+      dataRateBytesPerSecond: e.DATA_RATE_BYTES_PER_SECOND,
+      dataBurstBytes: e.DATA_BURST_BYTES,
+      dataAbuseDrops: e.DATA_ABUSE_DROPS,
+      maxMediaConnections: e.MAX_MEDIA_CONNECTIONS,
+      iceMaxLearnedCandidates: e.ICE_MAX_LEARNED_CANDIDATES,
+    },
   };
 }

@@ -60,6 +60,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     joinTimeoutMs: config.joinTimeoutMs,
     impairmentEnabled,
     media: { engine: media.name, simulcast: media.name === 'mediasoup' },
+    offerLimits: { maxMLines: config.mediaLimits.maxMLinesPerOffer, maxTracks: config.mediaLimits.maxTracksPerParticipant },
     onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
     onAuthRefused: (reason) => metrics.authRefused(reason),
     onInternalError: () => metrics.internalError('signaling'),

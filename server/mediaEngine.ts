@@ -31,7 +31,7 @@ export async function startMediaEngine(config: Config, totals: SfuTotals, observ
     const bin = findWorkerBinary(workerBin);
     if (bin.found) {
       try {
-        const plane = await MediasoupEngine.start({ rtc: config.rtc, workerBin: bin.path, workers, statsIntervalMs: config.mediaStatsIntervalMs, totals, observer, log });
+        const plane = await MediasoupEngine.start({ rtc: config.rtc, workerBin: bin.path, workers, statsIntervalMs: config.mediaStatsIntervalMs, totals, observer, log, limits: config.mediaLimits });
         log.info('media engine', { engine: 'mediasoup', workers, workerBin: bin.path });
         return { name: 'mediasoup', plane, stats: () => plane.stats(), close: () => plane.close() };
       } catch (err) {
@@ -44,7 +44,7 @@ export async function startMediaEngine(config: Config, totals: SfuTotals, observ
       log.info(`no mediasoup worker at ${bin.path}; serving media with werift. ${BUILD_HINT}`);
     }
   }
-  const sfu = new Sfu({ rtc: config.rtc, totals, observer, statsIntervalMs: config.mediaStatsIntervalMs, log });
-  log.info('media engine', { engine: 'werift' });
+  const sfu = new Sfu({ rtc: config.rtc, totals, observer, statsIntervalMs: config.mediaStatsIntervalMs, log, limits: config.mediaLimits });
+  log.info('media engine', { engine: 'werift', mediaConnectionBudget: sfu.connectionBudget });
   return { name: 'werift', plane: sfu, stats: () => sfu.stats(), close: () => sfu.close() };
 }

@@ -2,6 +2,7 @@
 // reasons and media kinds only; never room, participant or track ids.
 import client, { Registry } from 'prom-client';
 import type { MediaKind } from '../signaling/protocol.js';
+import { BoundsMetrics } from './boundsMetrics.js';
 import type { SfuTotals, StreamQualityObserver } from './sfu/totals.js';
 
 export interface MetricsSources {
@@ -33,11 +34,13 @@ export class Metrics implements StreamQualityObserver {
   private readonly outboundRtt: client.Histogram<'kind'>;
   private readonly outboundLoss: client.Histogram<'kind'>;
   private readonly outboundJitter: client.Histogram<'kind'>;
+  private readonly bounds: BoundsMetrics;
 
   private readonly engineInfo: client.Gauge<'engine'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
+    this.bounds = new BoundsMetrics(registers, sources.sfuTotals.bounds);
     client.collectDefaultMetrics({ register: this.registry });
     // prom-client names three gauges with a `_total` suffix, which Prometheus reserves for
     // counters (promtool flags them). `nodejs_active_resources` (by type) stays and says
@@ -173,6 +176,7 @@ export class Metrics implements StreamQualityObserver {
 
   request(type: string, outcome: string, seconds: number): void {
     this.messages.inc({ type, outcome });
+    this.bounds.request(outcome);
     this.requestSeconds.observe({ type }, seconds);
   }
 

@@ -116,6 +116,12 @@ export const ErrorCode = {
   /** The cluster's shared state is unavailable; try again shortly. */
   Degraded: 'SERVICE_DEGRADED',
   Internal: 'INTERNAL',
+  /** A publish offer carries more tracks than MAX_TRACKS_PER_PARTICIPANT. */
+  TrackLimit: 'TRACK_LIMIT',
+  /** A publish arrived while this participant's previous publish was still being applied. */
+  PublishInProgress: 'PUBLISH_IN_PROGRESS',
+  /** This node has no media connections left (its port range or MAX_MEDIA_CONNECTIONS): try another time or node. */
+  MediaCapacity: 'MEDIA_CAPACITY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -126,6 +132,8 @@ export const CloseCode = {
   TooBig: 1009,
   /** The server failed on this connection (a bug, logged): reconnect and join again. */
   InternalError: 1011,
+  /** The node has no media connections left for a join (MEDIA_CAPACITY): try again later. */
+  TryAgainLater: 1013,
   AuthTimeout: 4001,
   TokenInvalid: 4002,
   TokenExpired: 4003,
@@ -139,6 +147,8 @@ export const CloseCode = {
   RoomMoved: 4012,
   /** Shared state (Redis) is unavailable: joins fail until it returns. */
   Degraded: 4013,
+  /** The participant's media kept breaking the media limits (data channel bytes, rate or streams). */
+  MediaAbuse: 4015,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -102,7 +102,21 @@ export class Room {
     const member = new Member(input);
     this.members.set(member.participantId, member);
     this.media ??= this.mediaPlane.openRoom(this.id, { lost: () => this.evict() });
-    member.media = this.media.join(member.participantId, member.grants, {
+    try {
+      member.media = this.joinMedia(member);
+    } catch (err) {
+      // The media plane refused (MEDIA_CAPACITY): the member was never in the room.
+      this.members.delete(member.participantId);
+      if (this.members.size === 0) this.close();
+      throw err;
+    }
+    this.broadcast({ type: 'participant-joined', participant: member.info() }, member.participantId);
+    replaced?.sink.replaced();
+    return { ok: true, member, others, replaced };
+  }
+
+  private joinMedia(member: Member): MediaParticipant {
+    return this.media!.join(member.participantId, member.grants, {
       offer: (sdp: string, tracks: TrackMapping[]) => {
         member.pendingOffer = { sdp, tracks };
         member.sink.send({ type: 'offer', sdp, tracks });
@@ -114,9 +128,6 @@ export class Room {
       failed: (reason: string) => member.sink.mediaFailed(reason),
       stats: (at: number, streams: ServerStreamStats[]) => member.sink.send({ type: 'media-stats', at, streams }),
     });
-    this.broadcast({ type: 'participant-joined', participant: member.info() }, member.participantId);
-    replaced?.sink.replaced();
-    return { ok: true, member, others, replaced };
   }
 
   /** Sets or clears the room's impairment and tells everyone, including the admin. */

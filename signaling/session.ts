@@ -16,9 +16,12 @@ import {
   type MediaCapabilities,
   type ServerMessage,
 } from './protocol.js';
+import { MEDIA_ABUSE_REASON, refusalOf } from './mediaRefusal.js';
+import { PublishGuard } from './publishGuard.js';
 import type { MemberRef, RoomService } from './roomService.js';
 import { GoneError } from './roomService.js';
 import { parseClientMessage, type ClientMessage } from './schema.js';
+import { DEFAULT_OFFER_LIMITS, type OfferLimits } from './sdpCheck.js';
 
 /** The few things a session needs from its socket. */
 export interface SessionSocket {
@@ -38,6 +41,8 @@ export interface SessionDeps {
   impairmentEnabled: boolean;
   /** The media engine's capabilities, told to every joining page. */
   media: MediaCapabilities;
+  /** Bounds of a publish offer (MAX_MLINES_PER_OFFER, MAX_TRACKS_PER_PARTICIPANT); the defaults when absent. */
+  offerLimits?: OfferLimits;
   /** Observes refused joins, by reason, for metrics. */
   onAuthRefused?: (reason: string) => void;
   /** Observes every handled request, for metrics. */
@@ -69,11 +74,13 @@ export class Session {
   private tokens = RATE_BURST;
   private tokensAt = Date.now();
   private errorTimes: number[] = [];
+  private readonly publishGuard: PublishGuard;
 
   constructor(
     private readonly socket: SessionSocket,
     private readonly deps: SessionDeps,
   ) {
+    this.publishGuard = new PublishGuard(deps.offerLimits ?? DEFAULT_OFFER_LIMITS);
     this.joinTimer = setTimeout(
       this.contained('join deadline', () => this.end(CloseCode.AuthTimeout, 'no join within deadline')),
       deps.joinTimeoutMs,
@@ -193,7 +200,7 @@ export class Session {
       switch (msg.type) {
         case 'publish': {
           if (!member.grants.publish) throw new RequestError(ErrorCode.Forbidden, 'token has no publish grant');
-          return { sdp: await this.sdpStep('offer', () => this.deps.rooms.publish(member, msg.sdp)) };
+          return { sdp: await this.sdpStep('offer', () => this.publishGuard.run(msg.sdp, () => this.deps.rooms.publish(member, msg.sdp))) };
         }
         case 'answer':
           await this.sdpStep('answer', () => this.deps.rooms.answer(member, msg.sdp));
@@ -224,6 +231,8 @@ export class Session {
       return await step();
     } catch (err) {
       if (err instanceof GoneError || err instanceof RequestError) throw err;
+      const refusal = refusalOf(err);
+      if (refusal) throw new RequestError(refusal.code, `${what} refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
       // The engine's message can quote the client's SDP: bounded.
       throw new RequestError(ErrorCode.BadSdp, `${what} refused: ${err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err)}`);
     }
@@ -245,7 +254,7 @@ export class Session {
     this.joinTimer = undefined;
     this.state = 'joined';
     let participantId = '';
-    const outcome = await this.deps.rooms.join({
+    const outcome = await this.joinRoom({
       room: claims.room,
       identity: claims.identity,
       name: claims.name,
@@ -255,6 +264,8 @@ export class Session {
         send: (m) => this.send(m),
         mediaFailed: (reason) => {
           this.deps.log.warn('media failed', { room: claims.room, participant: participantId, reason: bounded(reason, ERROR_TEXT_CHARS) });
+          // The engine closed this participant's media for breaking the media limits.
+          if (reason.startsWith(MEDIA_ABUSE_REASON)) setImmediate(this.contained('close after media abuse', () => this.end(CloseCode.MediaAbuse, 'media limits broken')));
         },
         replaced: () => this.handOver(CloseCode.Replaced, 'joined again from another connection'),
         moved: () => this.handOver(CloseCode.RoomMoved, 'the room moved to another node'),
@@ -291,6 +302,19 @@ export class Session {
       resumed: outcome.resumed,
       media: this.deps.media,
     };
+  }
+
+  /** rooms.join, except that a full media plane (MEDIA_CAPACITY) answers the join and closes with 1013. */
+  private async joinRoom(join: Parameters<RoomService['join']>[0]): ReturnType<RoomService['join']> {
+    try {
+      return await this.deps.rooms.join(join);
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (!refusal) throw err;
+      this.deps.onAuthRefused?.('media capacity');
+      setImmediate(this.contained('close after a refused join', () => this.end(CloseCode.TryAgainLater, 'media capacity reached')));
+      throw new RequestError(refusal.code, `join refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
+    }
   }
 
   private requireJoined(): NonNullable<Session['member']> {

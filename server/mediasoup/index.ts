@@ -2,6 +2,9 @@
 // (one per core), a Router per room on the least busy worker.
 import type { Logger } from '../../signaling/log.js';
 import type { MediaPlane, MediaRoomEvents } from '../../signaling/media.js';
+import type { MediaLimits } from '../config.js';
+import { ConnectionBudget } from '../sfu/connectionBudget.js';
+import { DEFAULT_MEDIA_LIMITS } from '../sfu/mediaLimits.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import type { SfuTotals, StreamQualityObserver } from '../sfu/totals.js';
 import { MediasoupRoom } from './room.js';
@@ -15,15 +18,23 @@ export interface MediasoupEngineOptions {
   totals: SfuTotals;
   observer: StreamQualityObserver | undefined;
   log: Logger;
+  /** The media bounds; the documented defaults when absent. */
+  limits?: MediaLimits;
 }
 
 export class MediasoupEngine implements MediaPlane {
   private readonly rooms = new Map<string, MediasoupRoom>();
+  private readonly limits: MediaLimits;
+  /** Transports are what a node runs out of on mediasoup (all of a worker's share one port): MAX_MEDIA_CONNECTIONS. */
+  private readonly budget: ConnectionBudget;
 
   private constructor(
     private readonly pool: WorkerPool,
     private readonly options: MediasoupEngineOptions,
-  ) {}
+  ) {
+    this.limits = options.limits ?? DEFAULT_MEDIA_LIMITS;
+    this.budget = new ConnectionBudget(this.limits.maxMediaConnections, options.totals.bounds.connections);
+  }
 
   static async start(options: MediasoupEngineOptions): Promise<MediasoupEngine> {
     const pool = await WorkerPool.start({ workers: options.workers, workerBin: options.workerBin, rtc: options.rtc, log: options.log });
@@ -34,7 +45,7 @@ export class MediasoupEngine implements MediaPlane {
     const existing = this.rooms.get(roomId);
     if (existing) return existing;
     const { rtc, totals, statsIntervalMs, observer, log } = this.options;
-    const room = new MediasoupRoom(roomId, this.pool.pick(), { rtc, totals, statsIntervalMs, observer, log }, events, (r) => {
+    const room = new MediasoupRoom(roomId, this.pool.pick(), { rtc, totals, statsIntervalMs, observer, log, limits: this.limits, budget: this.budget }, events, (r) => {
       if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
     });
     this.rooms.set(roomId, room);

@@ -7,7 +7,11 @@ import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import type { ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
+import { ErrorCode, type ServerStreamStats, type TrackMapping } from '../../signaling/protocol.js';
+import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
+import type { MediaLimits } from '../config.js';
+import type { ConnectionLease } from '../sfu/connectionBudget.js';
+import { DataBudget, type DataTotals } from '../sfu/dataBudget.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import {
   SdpError,
@@ -34,7 +38,16 @@ export interface ParticipantContext {
   produced(participant: MediasoupParticipant, producer: Producer): void;
   /** This participant closed (it left, or its room closed). */
   closed(participant: MediasoupParticipant): void;
+  /** This participant kept breaking the data limits: close it, tell signaling (4015). */
+  abused(participant: MediasoupParticipant, reason: string): void;
+  limits: MediaLimits;
+  dataTotals: DataTotals;
 }
+
+/** How often the probe channels' byte counts are read for the data rate bound. */
+const DATA_RATE_CHECK_MS = 1000;
+/** What one SCTP chunk carries, to count bytes over the rate as drops as werift's guard does. */
+const SCTP_CHUNK_BYTES = 1200;
 
 interface Slot {
   mid: string;
@@ -56,6 +69,9 @@ export class MediasoupParticipant implements MediaParticipant {
   private readonly producers = new Map<string, { producer: Producer; counters: StreamCounters }>();
   private readonly dataChannels: (DataProducer | DataConsumer)[] = [];
   private publishInFlight = false;
+  private readonly dataBudget: DataBudget;
+  private dataRateTimer: NodeJS.Timeout | undefined;
+  private dataBytesSeen = 0;
   private subscriber: Promise<WebRtcTransport> | undefined;
   private subscriberConnected = false;
   private readonly slots: Slot[] = [];
@@ -74,7 +90,10 @@ export class MediasoupParticipant implements MediaParticipant {
     readonly grants: Grants,
     private readonly events: MediaParticipantEvents,
     private readonly context: ParticipantContext,
-  ) {}
+    private readonly lease: ConnectionLease,
+  ) {
+    this.dataBudget = new DataBudget(context.limits, context.dataTotals, (reason) => context.abused(this, reason));
+  }
 
   get isClosed(): boolean {
     return this.closed;
@@ -94,7 +113,7 @@ export class MediasoupParticipant implements MediaParticipant {
 
   async publish(offerSdp: string): Promise<string> {
     this.assertOpen();
-    if (this.publishInFlight) throw new SdpError('a publish is already in progress');
+    if (this.publishInFlight) throw new MediaRefusedError(ErrorCode.PublishInProgress, 'the previous publish is still being applied');
     this.publishInFlight = true;
     try {
       return await this.applyPublisherOffer(offerSdp);
@@ -107,6 +126,10 @@ export class MediasoupParticipant implements MediaParticipant {
     const session = parseSdp(offerSdp);
     const router = await this.context.router;
     const sections = readPublisherOffer(session, router.rtpCapabilities);
+    // Producers of mids an offer leaves out are closed, so one offer's count is the participant's.
+    const tracks = sections.filter((s) => s.accepted && s.kind !== 'application').length;
+    const maxTracks = this.context.limits.maxTracksPerParticipant;
+    if (tracks > maxTracks) throw new MediaRefusedError(ErrorCode.TrackLimit, `the offer publishes ${tracks} tracks; at most ${maxTracks} per participant`);
     const dtls = remoteDtls(session, 'offer');
     const transport = await this.publisherTransport();
     this.assertOpen();
@@ -137,7 +160,7 @@ export class MediasoupParticipant implements MediaParticipant {
       this.producers.delete(mid);
     }
     this.events.publishing([...new Set(this.producerList.map((p) => p.kind))].sort());
-    return publisherAnswer(session, sections, localTransport(transport));
+    return publisherAnswer(session, sections, localTransport(transport), this.context.limits.dataMessageMaxBytes);
   }
 
   /**
@@ -161,6 +184,37 @@ export class MediasoupParticipant implements MediaParticipant {
       if (consumer.sctpStreamParameters?.streamId !== channel.streamId) {
         this.context.log.error('probe echo on the wrong SCTP stream', { room: this.context.room, participant: this.id, expected: channel.streamId, got: consumer.sctpStreamParameters?.streamId });
       }
+    }
+    this.dataRateTimer = setInterval(() => void this.checkDataRate(), DATA_RATE_CHECK_MS);
+    this.dataRateTimer.unref();
+  }
+
+  /**
+   * The worker echoes the probe channels itself, so the rate is read after the fact: what
+   * the publisher transport received beyond its producers' RTP is data channel bytes (plus
+   * a little RTCP, STUN and SRTP overhead, far below the rate). The worker drops messages
+   * to streams past the channel limit and over the size limit before counting them for a
+   * DataProducer (numSctpStreams, maxSctpMessageSize), so the transport's count is the one
+   * that sees a flood. Bytes over the budget count as drops, and a participant that keeps
+   * sending them is closed (dataBudget.ts).
+   */
+  private async checkDataRate(): Promise<void> {
+    try {
+      const transport = await this.publisher;
+      if (!transport || this.closed) return;
+      const [transportStats] = await transport.getStats();
+      let rtpBytes = 0;
+      for (const { producer } of [...this.producers.values()]) {
+        if (producer.closed) continue;
+        for (const s of await producer.getStats()) rtpBytes += s.byteCount;
+      }
+      if (this.closed || !transportStats) return;
+      const dataBytes = Math.max(0, transportStats.bytesReceived - rtpBytes);
+      const fresh = dataBytes - this.dataBytesSeen;
+      this.dataBytesSeen = Math.max(this.dataBytesSeen, dataBytes);
+      if (fresh > 0) this.dataBudget.charge(fresh, SCTP_CHUNK_BYTES);
+    } catch (err) {
+      if (!this.closed) this.context.log.debug('data rate check failed', { room: this.context.room, participant: this.id, error: String(err) });
     }
   }
 
@@ -228,6 +282,8 @@ export class MediasoupParticipant implements MediaParticipant {
       );
     }
     this.producers.clear();
+    clearInterval(this.dataRateTimer);
+    this.lease.release();
     for (const slot of this.slots) clearInterval(slot.keyframeTimer);
     this.slots.length = 0;
     this.offered = undefined;
@@ -355,6 +411,13 @@ export class MediasoupParticipant implements MediaParticipant {
       enableTcp: rtc.iceTcp,
       preferUdp: true,
       enableSctp: sctp,
+      // The data channel bounds: streams (the probes and a few more) and message size.
+      ...(sctp
+        ? {
+            numSctpStreams: { OS: this.context.limits.dataChannelsPerParticipant, MIS: this.context.limits.dataChannelsPerParticipant },
+            maxSctpMessageSize: this.context.limits.dataMessageMaxBytes,
+          }
+        : {}),
       // Where the bandwidth estimate starts; transport-wide congestion control takes it from there.
       initialAvailableOutgoingBitrate: 1_000_000,
       appData: { participantId: this.id, role },

@@ -7,6 +7,9 @@ import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import type { MediaParticipantEvents, MediaRoom, MediaRoomEvents } from '../../signaling/media.js';
 import type { ImpairmentSettings } from '../../signaling/protocol.js';
+import { MEDIA_ABUSE_REASON } from '../../signaling/mediaRefusal.js';
+import type { MediaLimits } from '../config.js';
+import type { ConnectionBudget } from '../sfu/connectionBudget.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import type { SfuTotals, StreamQualityObserver } from '../sfu/totals.js';
 import { MediasoupParticipant, type ParticipantContext } from './participant.js';
@@ -24,6 +27,8 @@ export interface MediasoupRoomOptions {
   statsIntervalMs: number;
   observer: StreamQualityObserver | undefined;
   log: Logger;
+  limits: MediaLimits;
+  budget: ConnectionBudget;
 }
 
 export class MediasoupRoom implements MediaRoom {
@@ -59,7 +64,9 @@ export class MediasoupRoom implements MediaRoom {
 
   join(participantId: string, grants: Grants, events: MediaParticipantEvents): MediasoupParticipant {
     if (this.closed) throw new Error(`media room ${this.id} is closed`);
-    const media = new MediasoupParticipant(participantId, grants, events, this.participantContext());
+    // Throws MediaRefusedError (MEDIA_CAPACITY) when this node's connections are taken.
+    const lease = this.options.budget.reserve(grants);
+    const media = new MediasoupParticipant(participantId, grants, events, this.participantContext(), lease);
     this.participants.set(participantId, { media, events });
     for (const [publisherId, { media: other }] of this.participants) {
       if (publisherId === participantId) continue;
@@ -110,6 +117,15 @@ export class MediasoupRoom implements MediaRoom {
       closed: (participant: MediasoupParticipant) => {
         if (this.participants.get(participant.id)?.media === participant) this.participants.delete(participant.id);
       },
+      abused: (participant: MediasoupParticipant, reason: string) => {
+        this.options.log.warn('participant broke the media limits; media closed', { room: this.id, participant: participant.id, reason });
+        if (participant.isClosed) return;
+        const events = this.participants.get(participant.id)?.events;
+        participant.close();
+        events?.failed(`${MEDIA_ABUSE_REASON}: ${reason}`);
+      },
+      limits: this.options.limits,
+      dataTotals: this.options.totals.bounds.data,
     };
   }
 

@@ -158,7 +158,7 @@ function ssrcEncodings(media: MediaDescription): RtpEncodingParameters[] {
 }
 
 /** Our answer to a publisher's offer: receive what we accepted, reject the rest (port 0). */
-export function publisherAnswer(offer: SessionDescription, sections: OfferedSection[], local: LocalTransport): string {
+export function publisherAnswer(offer: SessionDescription, sections: OfferedSection[], local: LocalTransport, maxMessageSize = 262144): string {
   const media: MediaDescription[] = offer.media.map((offered, index) => {
     const section = sections[index];
     if (!section) throw new SdpError('internal: sections do not match the offer');
@@ -172,7 +172,7 @@ export function publisherAnswer(offer: SessionDescription, sections: OfferedSect
         payloads: 'webrtc-datachannel',
         mid: section.mid,
         sctpPort: 5000,
-        maxMessageSize: 262144,
+        maxMessageSize,
         rtp: [],
         fmtp: [],
       };

@@ -2,9 +2,14 @@
 // with participants on this node.
 import type { Logger } from '../../signaling/log.js';
 import type { MediaPlane } from '../../signaling/media.js';
+import type { MediaLimits } from '../config.js';
+import { ConnectionBudget, weriftCapacity } from './connectionBudget.js';
 import { guardDtlsClients } from './dtlsClientGuard.js';
+import { guardIceRequests } from './iceGuard.js';
 import { disableNagleOnIceTcp } from './iceTcpNoDelay.js';
+import { DEFAULT_MEDIA_LIMITS } from './mediaLimits.js';
 import type { RtcOptions } from './rtcConfig.js';
+import { guardSctpReceivers } from './sctpGuard.js';
 import { SfuRoom } from './sfuRoom.js';
 import { newSfuTotals, type SfuTotals, type StreamQualityObserver } from './totals.js';
 
@@ -24,16 +29,29 @@ export interface SfuOptions {
   totals?: SfuTotals;
   /** Where failures inside the SFU (a teardown step, a callback that threw) are logged. */
   log: Logger;
+  /** The media bounds; the documented defaults when absent. */
+  limits?: MediaLimits;
 }
 
 export class Sfu implements MediaPlane {
   private readonly rooms = new Map<string, SfuRoom>();
   readonly totals: SfuTotals;
+  private readonly limits: MediaLimits;
+  private readonly budget: ConnectionBudget;
 
   constructor(private readonly options: SfuOptions) {
     this.totals = options.totals ?? newSfuTotals();
+    this.limits = options.limits ?? DEFAULT_MEDIA_LIMITS;
+    this.budget = new ConnectionBudget(weriftCapacity(options.rtc, this.limits.maxMediaConnections), this.totals.bounds.connections);
     guardDtlsClients();
     disableNagleOnIceTcp();
+    guardSctpReceivers();
+    guardIceRequests({ maxLearnedCandidates: this.limits.iceMaxLearnedCandidates, totals: this.totals.bounds.ice });
+  }
+
+  /** Media connections this node serves (see connectionBudget.ts). */
+  get connectionBudget(): number {
+    return this.budget.capacity;
   }
 
   openRoom(roomId: string): SfuRoom {
@@ -41,7 +59,15 @@ export class Sfu implements MediaPlane {
     if (existing) return existing;
     const room = new SfuRoom(
       roomId,
-      { rtc: this.options.rtc, totals: this.totals, statsIntervalMs: this.options.statsIntervalMs ?? 2000, observer: this.options.observer, log: this.options.log },
+      {
+        rtc: this.options.rtc,
+        totals: this.totals,
+        statsIntervalMs: this.options.statsIntervalMs ?? 2000,
+        observer: this.options.observer,
+        log: this.options.log,
+        limits: this.limits,
+        budget: this.budget,
+      },
       (r) => {
         if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
       },

@@ -19,8 +19,14 @@ import { errorText } from '../../signaling/clientValue.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import type { MediaKind, ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
+import { ErrorCode, type MediaKind, type ServerStreamStats, type TrackMapping } from '../../signaling/protocol.js';
+import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
+import { publishedMids } from '../../signaling/sdpCheck.js';
+import type { MediaLimits } from '../config.js';
+import type { ConnectionLease } from './connectionBudget.js';
 import { contained } from './contained.js';
+import { DataBudget } from './dataBudget.js';
+import { boundSctp } from './sctpGuard.js';
 import { gatheringComplete, offerAsDtlsClient, peerConnectionConfig, rewriteCandidates, type RtcOptions } from './rtcConfig.js';
 import type { SfuTotals } from './totals.js';
 import type { TrackForwarder } from './trackForwarder.js';
@@ -38,6 +44,8 @@ export interface ParticipantRoomLink {
   participantClosed(participant: SfuParticipant): void;
   /** One of the participant's callbacks or timers threw: log, count, close this participant's media only. Never throws. */
   participantFault(participant: SfuParticipant, what: string, err: unknown): void;
+  /** The participant kept breaking the data limits: close its media, tell signaling (4015). Never throws. */
+  participantAbused(participant: SfuParticipant, reason: string): void;
   readonly id: string;
   readonly totals: SfuTotals;
   readonly log: Logger;
@@ -69,6 +77,10 @@ export class SfuParticipant implements MediaParticipant {
   private readonly rtcpSources = new WeakSet<object>();
   /** New subscriptions whose receiver needs a keyframe as soon as packets can reach it. */
   private readonly awaitingKeyframe = new Set<TrackForwarder>();
+  /** Mids of the tracks published so far: werift keeps a transceiver per mid for good. */
+  private publishedMids = new Set<string>();
+  private publishing = false;
+  private readonly dataBudget: DataBudget;
   private closed = false;
 
   constructor(
@@ -77,7 +89,14 @@ export class SfuParticipant implements MediaParticipant {
     private readonly events: MediaParticipantEvents,
     private readonly room: ParticipantRoomLink,
     private readonly rtc: RtcOptions,
-  ) {}
+    private readonly limits: MediaLimits,
+    private readonly lease: ConnectionLease,
+  ) {
+    // Reported from inside werift's SCTP receive path: the close runs on the next turn.
+    this.dataBudget = new DataBudget(limits, room.totals.bounds.data, (reason) => {
+      setImmediate(this.contained('data abuse', () => this.room.participantAbused(this, reason)));
+    });
+  }
 
   get isClosed(): boolean {
     return this.closed;
@@ -87,10 +106,31 @@ export class SfuParticipant implements MediaParticipant {
     return (this.publisher ? 1 : 0) + (this.subscriber ? 1 : 0);
   }
 
+  /**
+   * Signaling checked the offer already (publishGuard.ts); these checks hold for the
+   * engine itself: one publish at a time, and tracks counted over every offer (a later
+   * offer with new mids adds transceivers to the old ones).
+   */
   async publish(offerSdp: string): Promise<string> {
     this.assertOpen();
+    if (this.publishing) throw new MediaRefusedError(ErrorCode.PublishInProgress, 'the previous publish is still being applied');
+    const mids = new Set([...this.publishedMids, ...publishedMids(offerSdp)]);
+    if (mids.size > this.limits.maxTracksPerParticipant) {
+      throw new MediaRefusedError(ErrorCode.TrackLimit, `${mids.size} tracks over this participant's offers; at most ${this.limits.maxTracksPerParticipant}`);
+    }
+    this.publishing = true;
+    try {
+      const answer = await this.applyPublisherOffer(offerSdp);
+      this.publishedMids = mids;
+      return answer;
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  private async applyPublisherOffer(offerSdp: string): Promise<string> {
     if (!this.publisher) {
-      const pc = new RTCPeerConnection(peerConnectionConfig(this.rtc));
+      const pc = new RTCPeerConnection({ ...peerConnectionConfig(this.rtc), maxMessageSize: this.limits.dataMessageMaxBytes });
       this.publisher = pc;
       pc.ontrack = ({ track, receiver }) => {
         if (this.closed) return;
@@ -108,6 +148,7 @@ export class SfuParticipant implements MediaParticipant {
     }
     const pc = this.publisher;
     await pc.setRemoteDescription({ type: 'offer', sdp: offerSdp });
+    if (pc.sctpTransport) boundSctp(pc.sctpTransport, this.dataBudget);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     await gatheringComplete(pc);
@@ -173,6 +214,7 @@ export class SfuParticipant implements MediaParticipant {
     this.publisher = undefined;
     this.subscriber = undefined;
     for (const pc of pcs) if (pc) this.tearDown('close a peer connection', () => void pc.close().catch(() => undefined));
+    this.lease.release();
     this.tearDown('leave the room', () => this.room.participantClosed(this));
   }
 

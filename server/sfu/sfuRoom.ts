@@ -4,9 +4,12 @@
 import type { MediaStreamTrack, RTCRtpReceiver } from 'werift';
 import type { Grants } from '../../signaling/auth.js';
 import { errorText } from '../../signaling/clientValue.js';
+import { MEDIA_ABUSE_REASON } from '../../signaling/mediaRefusal.js';
 import type { Logger } from '../../signaling/log.js';
 import type { MediaParticipantEvents, MediaRoom } from '../../signaling/media.js';
 import type { ImpairmentSettings, MediaKind, ServerStreamStats } from '../../signaling/protocol.js';
+import type { MediaLimits } from '../config.js';
+import type { ConnectionBudget } from './connectionBudget.js';
 import { contained } from './contained.js';
 import { Impairment } from './impairment.js';
 import type { RtcOptions } from './rtcConfig.js';
@@ -20,6 +23,8 @@ export interface SfuRoomOptions {
   statsIntervalMs: number;
   observer: StreamQualityObserver | undefined;
   log: Logger;
+  limits: MediaLimits;
+  budget: ConnectionBudget;
 }
 
 export class SfuRoom implements MediaRoom, ParticipantRoomLink {
@@ -56,7 +61,9 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
 
   join(participantId: string, grants: Grants, events: MediaParticipantEvents): SfuParticipant {
     if (this.closed) throw new Error(`media room ${this.id} is closed`);
-    const media = new SfuParticipant(participantId, grants, events, this, this.options.rtc);
+    // Throws MediaRefusedError (MEDIA_CAPACITY) when this node's connections are taken.
+    const lease = this.options.budget.reserve(grants);
+    const media = new SfuParticipant(participantId, grants, events, this, this.options.rtc, this.options.limits, lease);
     this.participants.set(participantId, { media, events });
     for (const [publisherId, list] of this.forwarders) {
       if (publisherId === participantId) continue;
@@ -99,6 +106,19 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
 
   connectionFailed(participant: SfuParticipant, reason: string): void {
     this.participants.get(participant.id)?.events.failed(reason);
+  }
+
+  /** A participant kept breaking the data limits: its media closes, and signaling closes its socket (4015). Never throws. */
+  participantAbused(participant: SfuParticipant, reason: string): void {
+    try {
+      this.options.log.warn('participant broke the media limits; media closed', { room: this.id, participant: participant.id, reason });
+      if (participant.isClosed) return;
+      const events = this.participants.get(participant.id)?.events;
+      participant.close();
+      events?.failed(`${MEDIA_ABUSE_REASON}: ${reason}`);
+    } catch (err) {
+      this.roomFault('closing an abusive participant', err);
+    }
   }
 
   /**

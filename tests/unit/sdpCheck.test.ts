@@ -1,7 +1,7 @@
 // The SDP shape checks in front of the media engine: an offer is an SDP with a few m-lines;
 // an answer answers the outstanding offer m-line for m-line, with the same mids.
 import { describe, expect, it } from 'vitest';
-import { answerProblem, MAX_OFFER_M_LINES, offerProblem } from '../../signaling/sdpCheck.js';
+import { answerProblem, MAX_OFFER_M_LINES, MAX_OFFER_M_LINES_CEILING, MAX_TRACKS_PER_PARTICIPANT, offerProblem, offerRefusal, publishedMids } from '../../signaling/sdpCheck.js';
 import { PUBLISH_OFFER, sdpWith, type MLineSpec } from './fixtures/sdp.js';
 
 describe('offerProblem', () => {
@@ -20,9 +20,37 @@ describe('offerProblem', () => {
 
   it(`accepts ${MAX_OFFER_M_LINES} m-lines and refuses one more`, () => {
     const lines = (n: number): MLineSpec[] => Array.from({ length: n }, (_, i) => ['audio', String(i)]);
-    expect(offerProblem(sdpWith(...lines(MAX_OFFER_M_LINES)))).toBeUndefined();
-    expect(offerProblem(sdpWith(...lines(MAX_OFFER_M_LINES + 1)))).toMatch(/9 m-lines; at most 8/);
+    expect(offerProblem(sdpWith(...lines(MAX_OFFER_M_LINES)), MAX_OFFER_M_LINES)).toBeUndefined();
+    expect(offerProblem(sdpWith(...lines(MAX_OFFER_M_LINES + 1)), MAX_OFFER_M_LINES)).toMatch(/9 m-lines; at most 8/);
+    expect(offerProblem(sdpWith(...lines(400)), MAX_OFFER_M_LINES)).toMatch(/400 m-lines/);
+  });
+
+  it(`refuses more than ${MAX_OFFER_M_LINES_CEILING} m-lines whatever the configuration`, () => {
+    const lines = (n: number): MLineSpec[] => Array.from({ length: n }, (_, i) => ['audio', String(i)]);
+    expect(offerProblem(sdpWith(...lines(MAX_OFFER_M_LINES_CEILING)))).toBeUndefined();
     expect(offerProblem(sdpWith(...lines(400)))).toMatch(/400 m-lines/);
+  });
+});
+
+describe('offerRefusal', () => {
+  const limits = { maxMLines: MAX_OFFER_M_LINES, maxTracks: MAX_TRACKS_PER_PARTICIPANT };
+  const lines = (n: number): MLineSpec[] => Array.from({ length: n }, (_, i) => [i % 2 ? 'video' : 'audio', String(i)]);
+
+  it('accepts a browser-shaped offer', () => {
+    expect(offerRefusal(PUBLISH_OFFER, limits)).toBeUndefined();
+  });
+
+  it(`refuses a fifth track with TRACK_LIMIT, and too many m-lines with BAD_SDP`, () => {
+    expect(offerRefusal(sdpWith(...lines(MAX_TRACKS_PER_PARTICIPANT)), limits)).toBeUndefined();
+    expect(offerRefusal(sdpWith(...lines(MAX_TRACKS_PER_PARTICIPANT + 1)), limits)).toMatchObject({ code: 'TRACK_LIMIT', message: expect.stringMatching(/5 tracks; at most 4/) });
+    expect(offerRefusal(sdpWith(...lines(400)), limits)).toMatchObject({ code: 'BAD_SDP', message: expect.stringMatching(/400 m-lines/) });
+    expect(offerRefusal('x', limits)).toMatchObject({ code: 'BAD_SDP' });
+  });
+
+  it('does not count data channels or rejected m-lines as tracks', () => {
+    const sdp = sdpWith(['audio', '0'], ['video', '1'], ['audio', '2'], ['video', '3'], ['application', '4'], ['video', '5', 0]);
+    expect(offerRefusal(sdp, limits)).toBeUndefined();
+    expect(publishedMids(sdp)).toEqual(['0', '1', '2', '3']);
   });
 });
 
