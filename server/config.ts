@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../signaling/auth.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -50,6 +51,10 @@ const envSchema = z
     MEDIA_ENGINE: z.enum(['auto', 'mediasoup', 'werift']).default('auto'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    // ---- tokens, grants, secrets and the Redis bus (issue 12, "grants") ----
+    JWT_AUDIENCE: z.string().min(1).max(256).optional(),
+    JWT_ISSUER: z.string().min(1).max(256).optional(),
+    JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
   })
   .superRefine((env, ctx) => {
     if ((env.RTC_MIN_PORT === undefined) !== (env.RTC_MAX_PORT === undefined)) {
@@ -68,6 +73,10 @@ const envSchema = z
     }
     if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    // ---- issue 12, "grants" ----
+    if (env.TOKEN_TTL_SECONDS > env.JWT_MAX_LIFETIME_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_TTL_SECONDS'], message: `must not exceed JWT_MAX_LIFETIME_SECONDS (${env.JWT_MAX_LIFETIME_SECONDS}): the server would refuse its own tokens` });
     }
   });
 
@@ -120,6 +129,16 @@ export interface Config {
     /** mediasoup worker processes: one per core by default. */
     workers: number;
   };
+  // ---- issue 12, "grants" ----
+  /** What a participant token must carry beyond a valid signature. */
+  tokenPolicy: {
+    /** Required `aud` (and put on issued tokens); undefined: not checked. */
+    audience: string | undefined;
+    /** Required `iss` (and put on issued tokens); undefined: not checked. */
+    issuer: string | undefined;
+    /** Longest lifetime (exp - iat) a token may have. */
+    maxLifetimeSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -170,5 +189,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,
     media: { engine: e.MEDIA_ENGINE, workerBin: e.MEDIASOUP_WORKER_BIN, workers: e.MEDIASOUP_WORKERS ?? availableParallelism() },
+    tokenPolicy: { audience: e.JWT_AUDIENCE, issuer: e.JWT_ISSUER, maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS },
   };
 }

@@ -28,7 +28,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, log: Logger, clientDir = defaultClientDir()): Promise<RunningServer> {
-  const tokens = new TokenIssuer(config.jwtSecret, config.tokenTtlSeconds);
+  const tokens = new TokenIssuer(config.jwtSecret, config.tokenTtlSeconds, config.tokenPolicy);
   let signalingConnections = (): number => 0;
   const totals = newSfuTotals();
   const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
