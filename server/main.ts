@@ -34,10 +34,10 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
   const media = await startMediaEngine(config, totals, metrics, log);
   metrics.setMediaEngine(media.name);
-  const cluster = await createRooms(config, media.plane, log);
   // mediasoup forwards inside its worker, where the controlled impairment cannot reach.
   const impairmentEnabled = config.impairmentEnabled && media.name === 'werift';
   if (config.impairmentEnabled && !impairmentEnabled) log.warn('SFU_IMPAIRMENT needs MEDIA_ENGINE=werift; impairment is off');
+  const cluster = await createRooms(config, media.plane, log, { impairmentEnabled });
   const rooms = cluster.service;
   let ready = false;
 

@@ -20,9 +20,10 @@ export interface Rooms {
   drain(): Promise<void>;
 }
 
-export async function createRooms(config: Config, media: MediaPlane, log: Logger): Promise<Rooms> {
+/** `impairmentEnabled`: SFU_IMPAIRMENT with an engine that can impair; the room's owner checks it. */
+export async function createRooms(config: Config, media: MediaPlane, log: Logger, options: { impairmentEnabled: boolean }): Promise<Rooms> {
   const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
-  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs);
+  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs, { impairmentEnabled: options.impairmentEnabled });
   if (!config.cluster.redisUrl) {
     return { service: local, nodeId, healthy: () => true, drain: async () => undefined };
   }

@@ -17,7 +17,8 @@ import {
   type ServerMessage,
 } from './protocol.js';
 import type { MemberRef, RoomService } from './roomService.js';
-import { GoneError } from './roomService.js';
+import { GoneError, IMPAIRMENT_DISABLED } from './roomService.js';
+import { GrantRefusedError, requireGrant, type GrantHolder } from './grants.js';
 import { parseClientMessage, type ClientMessage } from './schema.js';
 
 /** The few things a session needs from its socket. */
@@ -64,7 +65,7 @@ class RequestError extends Error {
 
 export class Session {
   private state: 'awaiting-join' | 'joined' | 'closed' = 'awaiting-join';
-  private member: (MemberRef & { grants: { publish: boolean; subscribe: boolean; admin: boolean } }) | undefined;
+  private member: (MemberRef & GrantHolder) | undefined;
   private joinTimer: NodeJS.Timeout | undefined;
   private tokens = RATE_BURST;
   private tokensAt = Date.now();
@@ -192,7 +193,7 @@ export class Session {
     try {
       switch (msg.type) {
         case 'publish': {
-          if (!member.grants.publish) throw new RequestError(ErrorCode.Forbidden, 'token has no publish grant');
+          requireGrant(member, 'publish');
           return { sdp: await this.sdpStep('offer', () => this.deps.rooms.publish(member, msg.sdp)) };
         }
         case 'answer':
@@ -204,8 +205,8 @@ export class Session {
         case 'leave':
           return {};
         case 'set-impairment': {
-          if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
-          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true with the werift engine enables it)');
+          requireGrant(member, 'admin');
+          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
           const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
           const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
           this.deps.log.info('impairment set', { room: member.room, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
@@ -215,6 +216,7 @@ export class Session {
       }
     } catch (err) {
       if (err instanceof GoneError) throw new RequestError(ErrorCode.NotJoined, 'no longer in the room');
+      if (err instanceof GrantRefusedError) throw new RequestError(err.code, err.message);
       throw err;
     }
   }
@@ -223,7 +225,7 @@ export class Session {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof GoneError || err instanceof RequestError) throw err;
+      if (err instanceof GoneError || err instanceof RequestError || err instanceof GrantRefusedError) throw err;
       // The engine's message can quote the client's SDP: bounded.
       throw new RequestError(ErrorCode.BadSdp, `${what} refused: ${err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err)}`);
     }
@@ -250,6 +252,7 @@ export class Session {
       identity: claims.identity,
       name: claims.name,
       grants: claims.grants,
+      expiresAt: claims.expiresAt,
       ...(resumeToken ? { resumeToken } : {}),
       sink: {
         send: (m) => this.send(m),
@@ -275,7 +278,7 @@ export class Session {
       void this.deps.rooms.leave({ room: claims.room, participantId }, 'disconnected');
       throw new RequestError(ErrorCode.NotJoined, 'socket closed while joining');
     }
-    this.member = { room: claims.room, participantId, grants: claims.grants };
+    this.member = { room: claims.room, participantId, grants: claims.grants, expiresAt: claims.expiresAt };
     this.deps.log.info(outcome.resumed ? 'participant resumed' : 'participant joined', { room: claims.room, participant: participantId });
     return {
       protocol: PROTOCOL_VERSION,
@@ -300,7 +303,7 @@ export class Session {
 
   private protocolError(id: number | undefined, code: ErrorCode, message: string): void {
     this.send(id === undefined ? { type: 'error', error: { code, message } } : { type: 'response', id, ok: false, error: { code, message } });
-    if (code === ErrorCode.Internal || code === ErrorCode.Forbidden) return;
+    if (code === ErrorCode.Internal || code === ErrorCode.Forbidden || code === ErrorCode.TokenExpired) return;
     const now = Date.now();
     this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);

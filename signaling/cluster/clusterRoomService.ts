@@ -152,7 +152,7 @@ export class ClusterRoomService implements RoomService {
     };
     try {
       const owner = await this.placeRoom(join.room);
-      const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants };
+      const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants, ...(join.expiresAt !== undefined ? { expiresAt: join.expiresAt } : {}) };
       let resumeParticipantId: string | undefined;
       if (join.resumeToken) {
         const record = await this.state.resume.get(join.resumeToken);

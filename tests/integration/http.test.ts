@@ -46,6 +46,15 @@ describe('HTTP in development', () => {
     }
   });
 
+  it('never mints admin: asking for it is refused with 403 ADMIN_NOT_GRANTED, and its tokens carry no admin grant', async () => {
+    const res = await postToken(server.url, JSON.stringify({ room: 'http-demo', name: 'Eve', admin: true }));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ADMIN_NOT_GRANTED');
+    const plain = (await (await postToken(server.url, JSON.stringify({ room: 'http-demo', name: 'Eve', admin: false }))).json()) as { token: string };
+    const payload = JSON.parse(Buffer.from(plain.token.split('.')[1]!, 'base64url').toString()) as { grants: { admin: boolean } };
+    expect(payload.grants.admin).toBe(false);
+  });
+
   it.each([
     ['a missing name', JSON.stringify({ room: 'demo' }), /^name:/],
     ['a room with a slash', JSON.stringify({ room: 'a/b', name: 'Ada' }), /^room:/],
