@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../signaling/auth.js';
+import { secretProblem } from './secretStrength.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -77,6 +78,14 @@ const envSchema = z
     // ---- issue 12, "grants" ----
     if (env.TOKEN_TTL_SECONDS > env.JWT_MAX_LIFETIME_SECONDS) {
       ctx.addIssue({ code: 'custom', path: ['TOKEN_TTL_SECONDS'], message: `must not exceed JWT_MAX_LIFETIME_SECONDS (${env.JWT_MAX_LIFETIME_SECONDS}): the server would refuse its own tokens` });
+    }
+    // Whoever knows JWT_SECRET mints any grant; whoever knows TURN_SECRET relays through our TURN.
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['JWT_SECRET', 'TURN_SECRET'] as const) {
+        const secret = env[name];
+        const problem = secret === undefined ? undefined : secretProblem(secret);
+        if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `${problem} (NODE_ENV=production)` });
+      }
     }
   });
 

@@ -1,6 +1,7 @@
 // The HTTP side of the real server: health, readiness, the development token endpoint
 // and its production default, and a configuration error at start-up.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
@@ -98,9 +99,12 @@ describe('HTTP in development', () => {
 });
 
 describe('HTTP in production', () => {
+  // Production refuses the tests' published secret.
+  const PRODUCTION_SECRET = randomBytes(32).toString('base64url');
+
   it('keeps the token endpoint off (404) unless DEV_TOKENS=true', async () => {
     for (const devTokens of ['false', '']) {
-      const server = await startServer({ NODE_ENV: 'production', DEV_TOKENS: devTokens });
+      const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: devTokens });
       try {
         const res = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'Ada' }));
         expect(res.status, `DEV_TOKENS=${JSON.stringify(devTokens)}`).toBe(404);
@@ -113,7 +117,7 @@ describe('HTTP in production', () => {
   });
 
   it('serves the token endpoint when DEV_TOKENS=true', async () => {
-    const server = await startServer({ NODE_ENV: 'production', DEV_TOKENS: 'true' });
+    const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' });
     try {
       expect(await devToken(server.url, 'demo', 'Ada')).toEqual(expect.any(String));
     } finally {
@@ -142,5 +146,11 @@ describe('start-up configuration', () => {
     const result = run({ NODE_ENV: 'production', PORT: '0' });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/JWT_SECRET: is required when NODE_ENV=production/);
+  });
+
+  it('refuses production with a published example secret, naming JWT_SECRET', () => {
+    const result = run({ NODE_ENV: 'production', PORT: '0', JWT_SECRET: 'compose-demo-secret-NOT-FOR-PRODUCTION-0000' });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toMatch(/JWT_SECRET: is a published example secret/);
   });
 });
