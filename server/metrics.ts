@@ -1,6 +1,7 @@
 // Prometheus metrics (GET /metrics). Labels stay bounded: message types, outcomes, refusal
 // reasons and media kinds only; never room, participant or track ids.
 import client, { Registry } from 'prom-client';
+import { BUS_REJECTIONS, type BusRejection } from '../signaling/cluster/busMessages.js';
 import type { MediaKind } from '../signaling/protocol.js';
 import type { SfuTotals, StreamQualityObserver } from './sfu/totals.js';
 
@@ -35,6 +36,7 @@ export class Metrics implements StreamQualityObserver {
   private readonly outboundJitter: client.Histogram<'kind'>;
 
   private readonly engineInfo: client.Gauge<'engine'>;
+  private readonly busRejections: client.Counter<'reason'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -95,6 +97,15 @@ export class Metrics implements StreamQualityObserver {
       labelNames: ['reason'],
       registers,
     });
+
+    // Any rate above zero: something other than a node of this cluster publishes on its channels, or a bug.
+    this.busRejections = new client.Counter({
+      name: 'rtc_bus_messages_rejected_total',
+      help: 'Cluster bus messages dropped unread, by reason: signature (not signed with the cluster key), json, schema.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of BUS_REJECTIONS) this.busRejections.inc({ reason }, 0);
 
     // SFU totals are plain numbers bumped on the packet path; counters catch up when scraped.
     const totals = sources.sfuTotals;
@@ -178,6 +189,10 @@ export class Metrics implements StreamQualityObserver {
 
   authRefused(reason: string): void {
     this.authRefusals.inc({ reason });
+  }
+
+  busRejected(reason: BusRejection): void {
+    this.busRejections.inc({ reason });
   }
 
   internalError(source: InternalErrorSource): void {
