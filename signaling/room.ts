@@ -39,7 +39,8 @@ export class Member {
   readonly identity: string;
   readonly name: string;
   readonly grants: Grants;
-  readonly expiresAt: number | undefined;
+  /** The token's `exp`; a resume with a newer token of the same identity moves it on. */
+  expiresAt: number | undefined;
   publishing: MediaKind[] = [];
   muted = { audio: false, video: false };
   media: MediaParticipant | undefined;

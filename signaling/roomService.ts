@@ -87,7 +87,7 @@ export class LocalRoomService implements RoomService {
     const room = this.rooms.getOrCreate(join.room);
     const resumable = join.resumeToken ? this.resumeTokens.get(join.resumeToken) : undefined;
     if (resumable && resumable.room === join.room && resumable.identity === join.identity) {
-      const resumed = this.resume(join.room, resumable.participantId, join.sink);
+      const resumed = this.resume(join.room, resumable.participantId, join.sink, join.expiresAt);
       if (resumed) return resumed;
     }
     const participantId = randomUUID();
@@ -113,10 +113,12 @@ export class LocalRoomService implements RoomService {
    * Continues a participant on a new sink (the cluster checked its resume token); undefined
    * when the participant is no longer in the room.
    */
-  resume(room: string, participantId: string, sink: MemberSink): Extract<ServiceJoinOutcome, { ok: true }> | undefined {
+  resume(room: string, participantId: string, sink: MemberSink, expiresAt?: number): Extract<ServiceJoinOutcome, { ok: true }> | undefined {
     const r = this.rooms.get(room);
     const member = r?.reattach(participantId, sink);
     if (!r || !member) return undefined;
+    // The token of this join is the one that counts now (grants stay those of the first join).
+    if (expiresAt !== undefined) member.expiresAt = expiresAt;
     return {
       ok: true,
       participantId,

@@ -252,7 +252,7 @@ export class ClusterRoomService implements RoomService {
    */
   private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<ServiceJoinOutcome> {
     if (resumeParticipantId) {
-      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId));
+      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
       if (resumed) {
         this.edges.set(resumeParticipantId, { room: join.room, edge });
         return resumed;

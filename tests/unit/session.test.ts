@@ -558,6 +558,29 @@ describe('Session: grants are checked on every request that needs one', () => {
     expect(admin.socket.closes).toEqual([]);
   });
 
+  it("a resume with a newer token moves the expiry on to that token's", async () => {
+    const service = new LocalRoomService(rooms, 2 * 3600_000, { impairmentEnabled: true });
+    const first = open({ rooms: service });
+    frame(first.session, { type: 'join', id: 1, token: token({ identity: 'ada' }), room: 'demo' });
+    await settle();
+    const joined = first.socket.response(1);
+    if (!joined.ok) throw new Error(`join refused: ${joined.error.code}`);
+    const { resumeToken, participantId } = joined.result as JoinResult;
+    first.session.socketClosed('disconnected', false);
+
+    vi.setSystemTime(Date.now() + 1800_000);
+    const second = open({ rooms: service });
+    frame(second.session, { type: 'join', id: 1, token: token({ identity: 'ada' }), room: 'demo', resume: resumeToken });
+    await settle();
+    expect(second.socket.response(1)).toMatchObject({ ok: true, result: { resumed: true, participantId } });
+
+    // The first token has expired by now, the second has not.
+    vi.setSystemTime(Date.now() + 2400_000);
+    frame(second.session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
+    await settle();
+    expect(second.socket.response(2)).toMatchObject({ ok: true });
+  });
+
   it('the room service itself refuses publish without the grant and impairment without admin or SFU_IMPAIRMENT (a relayed request is not trusted)', async () => {
     const viewer = await joinedSession({ name: 'Viewer', identity: 'viewer', grants: { publish: false } });
     const service = new LocalRoomService(rooms, 0, { impairmentEnabled: true });
