@@ -17,6 +17,7 @@ import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../client/stats/
 import { openCall, waitFor, waitForMedia } from '../tests/e2e/callPage.js';
 import { launchChromium } from '../tests/helpers/browser.js';
 import { startServer, type ServerHandle } from '../tests/helpers/serverProcess.js';
+import { signedToken } from '../tests/helpers/tokens.js';
 import { startLabServices, type LabServices } from './netlab/labServices.js';
 import { netLabProblem, type NetLab } from './netlab/netlab.js';
 import { LINK_IMPAIRMENT_NOTE, linkImpairer, measureProfile, SETTLE_MS, SFU_IMPAIRMENT_NOTE, sfuImpairer, type WindowMeasurement } from './tcp-vs-udp/measure.js';
@@ -99,7 +100,7 @@ function summaryLine(m: WindowMeasurement): string {
 async function runTransport(browser: Browser, server: ServerHandle, transport: MediaTransport, lab: NetLab | undefined): Promise<Measurement[]> {
   const room = `tcp-vs-udp-${transport}`;
   // In reduced mode Alice is an admin: her page sets the SFU's impairment.
-  const aliceToken = lab ? undefined : await adminToken(server.url, room);
+  const aliceToken = lab ? undefined : adminToken(room);
   const alice = await openCall(browser, server.url, room, 'Alice', aliceToken, { transport });
   const bob = await openCall(browser, server.url, room, 'Bob', undefined, { transport });
   try {
@@ -137,10 +138,9 @@ async function runTransport(browser: Browser, server: ServerHandle, transport: M
   }
 }
 
-async function adminToken(url: string, room: string): Promise<string> {
-  const res = await fetch(`${url}/api/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room, name: 'Alice', admin: true }) });
-  if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
-  return ((await res.json()) as { token: string }).token;
+/** Signed here with the server's secret, as an application backend would: the development endpoint never grants admin. */
+function adminToken(room: string): string {
+  return signedToken({ room, name: 'Alice', identity: 'alice', grants: { publish: true, subscribe: true, admin: true }, exp: Math.floor(Date.now() / 1000) + 3600 });
 }
 
 async function main(): Promise<void> {

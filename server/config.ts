@@ -5,6 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../signaling/auth.js';
+import { secretProblem } from './secretStrength.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -50,6 +52,10 @@ const envSchema = z
     MEDIA_ENGINE: z.enum(['auto', 'mediasoup', 'werift']).default('auto'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    // ---- tokens, grants, secrets and the Redis bus (issue 12, "grants") ----
+    JWT_AUDIENCE: z.string().min(1).max(256).optional(),
+    JWT_ISSUER: z.string().min(1).max(256).optional(),
+    JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 3600).default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
     // Media bounds (issue 12): SDP, data channels, media connections, ICE.
     MAX_MLINES_PER_OFFER: z.coerce.number().int().min(1).max(64).default(8),
     MAX_TRACKS_PER_PARTICIPANT: z.coerce.number().int().min(1).max(32).default(4),
@@ -78,6 +84,18 @@ const envSchema = z
     }
     if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    // ---- issue 12, "grants" ----
+    if (env.TOKEN_TTL_SECONDS > env.JWT_MAX_LIFETIME_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_TTL_SECONDS'], message: `must not exceed JWT_MAX_LIFETIME_SECONDS (${env.JWT_MAX_LIFETIME_SECONDS}): the server would refuse its own tokens` });
+    }
+    // Whoever knows JWT_SECRET mints any grant; whoever knows TURN_SECRET relays through our TURN.
+    if (env.NODE_ENV === 'production') {
+      for (const name of ['JWT_SECRET', 'TURN_SECRET'] as const) {
+        const secret = env[name];
+        const problem = secret === undefined ? undefined : secretProblem(secret);
+        if (problem) ctx.addIssue({ code: 'custom', path: [name], message: `${problem} (NODE_ENV=production)` });
+      }
     }
   });
 
@@ -129,6 +147,16 @@ export interface Config {
     workerBin: string | undefined;
     /** mediasoup worker processes: one per core by default. */
     workers: number;
+  };
+  // ---- issue 12, "grants" ----
+  /** What a participant token must carry beyond a valid signature. */
+  tokenPolicy: {
+    /** Required `aud` (and put on issued tokens); undefined: not checked. */
+    audience: string | undefined;
+    /** Required `iss` (and put on issued tokens); undefined: not checked. */
+    issuer: string | undefined;
+    /** Longest lifetime (exp - iat) a token may have. */
+    maxLifetimeSeconds: number;
   };
   /** Media bounds (issue 12): what one participant may do to a node's media plane. */
   mediaLimits: MediaLimits;
@@ -202,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,
     media: { engine: e.MEDIA_ENGINE, workerBin: e.MEDIASOUP_WORKER_BIN, workers: e.MEDIASOUP_WORKERS ?? availableParallelism() },
+    tokenPolicy: { audience: e.JWT_AUDIENCE, issuer: e.JWT_ISSUER, maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS },
     mediaLimits: {
       maxMLinesPerOffer: e.MAX_MLINES_PER_OFFER,
       maxTracksPerParticipant: e.MAX_TRACKS_PER_PARTICIPANT,

@@ -19,7 +19,7 @@ export interface HttpDeps {
   stats: () => Record<string, number | string>;
 }
 
-/** `admin` asks for the admin grant: it only matters where SFU_IMPAIRMENT is on. */
+/** `admin` is read only to refuse it clearly: this endpoint never grants admin (issue 12). */
 const tokenRequest = z.strictObject({ room: roomName, name: displayName, admin: z.boolean().optional() });
 
 export function createHttpApp(deps: HttpDeps): Express {
@@ -52,8 +52,13 @@ export function createHttpApp(deps: HttpDeps): Express {
       res.status(400).json({ error: { code: 'BAD_REQUEST', message: bounded(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`, ERROR_TEXT_CHARS) } });
       return;
     }
+    if (parsed.data.admin === true) {
+      // Anyone may call this endpoint; admin may impair everyone's media in a room.
+      res.status(403).json({ error: { code: 'ADMIN_NOT_GRANTED', message: 'the development token endpoint never grants admin: sign an admin token with JWT_SECRET' } });
+      return;
+    }
     const identity = crypto.randomUUID();
-    const token = deps.tokens.issue({ room: parsed.data.room, name: parsed.data.name, identity, grants: { admin: parsed.data.admin ?? false } });
+    const token = deps.tokens.issue({ room: parsed.data.room, name: parsed.data.name, identity, grants: { admin: false } });
     res.json({ token, identity, expiresIn: deps.config.tokenTtlSeconds });
   });
 

@@ -28,16 +28,16 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, log: Logger, clientDir = defaultClientDir()): Promise<RunningServer> {
-  const tokens = new TokenIssuer(config.jwtSecret, config.tokenTtlSeconds);
+  const tokens = new TokenIssuer(config.jwtSecret, config.tokenTtlSeconds, config.tokenPolicy);
   let signalingConnections = (): number => 0;
   const totals = newSfuTotals();
   const metrics: Metrics = new Metrics({ connections: () => signalingConnections(), rooms: () => rooms.stats(), sfuTotals: totals });
   const media = await startMediaEngine(config, totals, metrics, log);
   metrics.setMediaEngine(media.name);
-  const cluster = await createRooms(config, media.plane, log);
   // mediasoup forwards inside its worker, where the controlled impairment cannot reach.
   const impairmentEnabled = config.impairmentEnabled && media.name === 'werift';
   if (config.impairmentEnabled && !impairmentEnabled) log.warn('SFU_IMPAIRMENT needs MEDIA_ENGINE=werift; impairment is off');
+  const cluster = await createRooms(config, media.plane, log, { impairmentEnabled, onBusRejected: (reason) => metrics.busRejected(reason) });
   const rooms = cluster.service;
   let ready = false;
 

@@ -1,6 +1,7 @@
 // Prometheus metrics (GET /metrics). Labels stay bounded: message types, outcomes, refusal
 // reasons and media kinds only; never room, participant or track ids.
 import client, { Registry } from 'prom-client';
+import { BUS_REJECTIONS, type BusRejection } from '../signaling/cluster/busMessages.js';
 import type { MediaKind } from '../signaling/protocol.js';
 import { BoundsMetrics } from './boundsMetrics.js';
 import type { SfuTotals, StreamQualityObserver } from './sfu/totals.js';
@@ -37,6 +38,7 @@ export class Metrics implements StreamQualityObserver {
   private readonly bounds: BoundsMetrics;
 
   private readonly engineInfo: client.Gauge<'engine'>;
+  private readonly busRejections: client.Counter<'reason'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -98,6 +100,15 @@ export class Metrics implements StreamQualityObserver {
       labelNames: ['reason'],
       registers,
     });
+
+    // Any rate above zero: something other than a node of this cluster publishes on its channels, or a bug.
+    this.busRejections = new client.Counter({
+      name: 'rtc_bus_messages_rejected_total',
+      help: 'Cluster bus messages dropped unread, by reason: signature (not signed with the cluster key), json, schema.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of BUS_REJECTIONS) this.busRejections.inc({ reason }, 0);
 
     // SFU totals are plain numbers bumped on the packet path; counters catch up when scraped.
     const totals = sources.sfuTotals;
@@ -182,6 +193,10 @@ export class Metrics implements StreamQualityObserver {
 
   authRefused(reason: string): void {
     this.authRefusals.inc({ reason });
+  }
+
+  busRejected(reason: BusRejection): void {
+    this.busRejections.inc({ reason });
   }
 
   internalError(source: InternalErrorSource): void {

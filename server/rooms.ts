@@ -2,6 +2,7 @@
 // process (LocalRoomService); with it, rooms are placed across the nodes that share Redis
 // (ClusterRoomService). Nothing else asks which.
 import { randomBytes } from 'node:crypto';
+import type { BusRejection } from '../signaling/cluster/busMessages.js';
 import { ClusterRoomService } from '../signaling/cluster/clusterRoomService.js';
 import { createClusterState } from '../signaling/cluster/state.js';
 import type { ClusterState } from '../signaling/cluster/types.js';
@@ -20,9 +21,10 @@ export interface Rooms {
   drain(): Promise<void>;
 }
 
-export async function createRooms(config: Config, media: MediaPlane, log: Logger): Promise<Rooms> {
+/** `impairmentEnabled`: SFU_IMPAIRMENT with an engine that can impair; the room's owner checks it. */
+export async function createRooms(config: Config, media: MediaPlane, log: Logger, options: { impairmentEnabled: boolean; onBusRejected?: (reason: BusRejection) => void }): Promise<Rooms> {
   const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
-  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs);
+  const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs, { impairmentEnabled: options.impairmentEnabled });
   if (!config.cluster.redisUrl) {
     return { service: local, nodeId, healthy: () => true, drain: async () => undefined };
   }
@@ -41,6 +43,8 @@ export async function createRooms(config: Config, media: MediaPlane, log: Logger
       leaseTtlMs: config.cluster.leaseTtlMs,
       requestTimeoutMs: 5000,
       resumeGraceMs: config.resumeGraceMs,
+      busSecret: config.jwtSecret,
+      ...(options.onBusRejected ? { onBusRejected: options.onBusRejected } : {}),
       cpu: () => {
         const now = performance.now();
         const used = process.cpuUsage(lastCpu);

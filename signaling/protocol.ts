@@ -111,6 +111,8 @@ export const ErrorCode = {
   NotJoined: 'NOT_JOINED',
   AlreadyJoined: 'ALREADY_JOINED',
   Forbidden: 'FORBIDDEN',
+  /** The token's `exp` passed during the session: grant-needing requests are refused until a new join. */
+  TokenExpired: 'TOKEN_EXPIRED',
   BadSdp: 'BAD_SDP',
   RateLimited: 'RATE_LIMITED',
   /** The cluster's shared state is unavailable; try again shortly. */

@@ -23,6 +23,8 @@ export interface JoinInput {
   identity: string;
   name: string;
   grants: Grants;
+  /** The token's `exp` (seconds since the epoch); its grants end then. */
+  expiresAt?: number;
   sink: MemberSink;
 }
 
@@ -37,6 +39,8 @@ export class Member {
   readonly identity: string;
   readonly name: string;
   readonly grants: Grants;
+  /** The token's `exp`; a resume with a newer token of the same identity moves it on. */
+  expiresAt: number | undefined;
   publishing: MediaKind[] = [];
   muted = { audio: false, video: false };
   media: MediaParticipant | undefined;
@@ -47,6 +51,7 @@ export class Member {
     this.identity = input.identity;
     this.name = input.name;
     this.grants = input.grants;
+    this.expiresAt = input.expiresAt;
   }
 
   info(): ParticipantInfo {

@@ -3,8 +3,9 @@
 // room's owner when it is another node. Sessions never ask which.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Grants } from './auth.js';
+import { GrantRefusedError, requireGrant } from './grants.js';
 import type { MediaParticipant } from './media.js';
-import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo } from './protocol.js';
+import { ErrorCode, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo } from './protocol.js';
 import type { MemberSink, RoomDirectory } from './room.js';
 import { answerProblem, offerProblem, refuseIf, SdpRefusedError } from './sdpCheck.js';
 
@@ -18,6 +19,8 @@ export interface ServiceJoin {
   identity: string;
   name: string;
   grants: Grants;
+  /** The token's `exp` (seconds since the epoch): grant-needing requests are refused after it. */
+  expiresAt?: number;
   sink: MemberSink;
   /** From an earlier join result: continue as that participant if it is still in the room. */
   resumeToken?: string;
@@ -50,6 +53,8 @@ export interface RoomService {
   close(): Promise<void>;
 }
 
+export const IMPAIRMENT_DISABLED = 'impairment is disabled on this server (SFU_IMPAIRMENT=true with the werift engine enables it)';
+
 /** Thrown for requests about a participant the room no longer has. */
 export class GoneError extends Error {
   override readonly name = 'GoneError';
@@ -74,17 +79,26 @@ export class LocalRoomService implements RoomService {
   constructor(
     readonly rooms: RoomDirectory,
     private readonly resumeGraceMs: number,
+    /** SFU_IMPAIRMENT on this node (and an engine that can impair); checked here, where the room lives. */
+    private readonly options: { impairmentEnabled?: boolean } = {},
   ) {}
 
   async join(join: ServiceJoin): Promise<ServiceJoinOutcome> {
     const room = this.rooms.getOrCreate(join.room);
     const resumable = join.resumeToken ? this.resumeTokens.get(join.resumeToken) : undefined;
     if (resumable && resumable.room === join.room && resumable.identity === join.identity) {
-      const resumed = this.resume(join.room, resumable.participantId, join.sink);
+      const resumed = this.resume(join.room, resumable.participantId, join.sink, join.expiresAt);
       if (resumed) return resumed;
     }
     const participantId = randomUUID();
-    const outcome = room.join({ participantId, identity: join.identity, name: join.name, grants: join.grants, sink: join.sink });
+    const outcome = room.join({
+      participantId,
+      identity: join.identity,
+      name: join.name,
+      grants: join.grants,
+      ...(join.expiresAt !== undefined ? { expiresAt: join.expiresAt } : {}),
+      sink: join.sink,
+    });
     if (!outcome.ok) {
       if (room.size === 0) room.close();
       return { ok: false, reason: outcome.reason };
@@ -99,10 +113,12 @@ export class LocalRoomService implements RoomService {
    * Continues a participant on a new sink (the cluster checked its resume token); undefined
    * when the participant is no longer in the room.
    */
-  resume(room: string, participantId: string, sink: MemberSink): Extract<ServiceJoinOutcome, { ok: true }> | undefined {
+  resume(room: string, participantId: string, sink: MemberSink, expiresAt?: number): Extract<ServiceJoinOutcome, { ok: true }> | undefined {
     const r = this.rooms.get(room);
     const member = r?.reattach(participantId, sink);
     if (!r || !member) return undefined;
+    // The token of this join is the one that counts now (grants stay those of the first join).
+    if (expiresAt !== undefined) member.expiresAt = expiresAt;
     return {
       ok: true,
       participantId,
@@ -127,8 +143,11 @@ export class LocalRoomService implements RoomService {
     this.rooms.get(room)?.evict();
   }
 
+  /** The grants are checked here too: a request relayed from another node is not taken on trust. */
   async publish(ref: MemberRef, offerSdp: string): Promise<string> {
     const media = this.media(ref);
+    const member = this.rooms.get(ref.room)?.member(ref.participantId);
+    if (member) requireGrant(member, 'publish');
     refuseIf(offerProblem(offerSdp));
     return media.publish(offerSdp);
   }
@@ -153,7 +172,10 @@ export class LocalRoomService implements RoomService {
 
   async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {
     const room = this.rooms.get(ref.room);
-    if (!room?.member(ref.participantId)) throw new GoneError('not in the room');
+    const member = room?.member(ref.participantId);
+    if (!room || !member) throw new GoneError('not in the room');
+    requireGrant(member, 'admin');
+    if (!this.options.impairmentEnabled) throw new GrantRefusedError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
     room.setImpairment(settings);
   }
 

@@ -19,7 +19,8 @@ import {
 import { MEDIA_ABUSE_REASON, refusalOf } from './mediaRefusal.js';
 import { PublishGuard } from './publishGuard.js';
 import type { MemberRef, RoomService } from './roomService.js';
-import { GoneError } from './roomService.js';
+import { GoneError, IMPAIRMENT_DISABLED } from './roomService.js';
+import { GrantRefusedError, requireGrant, type GrantHolder } from './grants.js';
 import { parseClientMessage, type ClientMessage } from './schema.js';
 import { DEFAULT_OFFER_LIMITS, type OfferLimits } from './sdpCheck.js';
 
@@ -69,7 +70,7 @@ class RequestError extends Error {
 
 export class Session {
   private state: 'awaiting-join' | 'joined' | 'closed' = 'awaiting-join';
-  private member: (MemberRef & { grants: { publish: boolean; subscribe: boolean; admin: boolean } }) | undefined;
+  private member: (MemberRef & GrantHolder) | undefined;
   private joinTimer: NodeJS.Timeout | undefined;
   private tokens = RATE_BURST;
   private tokensAt = Date.now();
@@ -199,7 +200,7 @@ export class Session {
     try {
       switch (msg.type) {
         case 'publish': {
-          if (!member.grants.publish) throw new RequestError(ErrorCode.Forbidden, 'token has no publish grant');
+          requireGrant(member, 'publish');
           return { sdp: await this.sdpStep('offer', () => this.publishGuard.run(msg.sdp, () => this.deps.rooms.publish(member, msg.sdp))) };
         }
         case 'answer':
@@ -211,8 +212,8 @@ export class Session {
         case 'leave':
           return {};
         case 'set-impairment': {
-          if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
-          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true with the werift engine enables it)');
+          requireGrant(member, 'admin');
+          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
           const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
           const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
           this.deps.log.info('impairment set', { room: member.room, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
@@ -222,6 +223,7 @@ export class Session {
       }
     } catch (err) {
       if (err instanceof GoneError) throw new RequestError(ErrorCode.NotJoined, 'no longer in the room');
+      if (err instanceof GrantRefusedError) throw new RequestError(err.code, err.message);
       throw err;
     }
   }
@@ -230,7 +232,7 @@ export class Session {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof GoneError || err instanceof RequestError) throw err;
+      if (err instanceof GoneError || err instanceof RequestError || err instanceof GrantRefusedError) throw err;
       const refusal = refusalOf(err);
       if (refusal) throw new RequestError(refusal.code, `${what} refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
       // The engine's message can quote the client's SDP: bounded.
@@ -259,6 +261,7 @@ export class Session {
       identity: claims.identity,
       name: claims.name,
       grants: claims.grants,
+      expiresAt: claims.expiresAt,
       ...(resumeToken ? { resumeToken } : {}),
       sink: {
         send: (m) => this.send(m),
@@ -286,7 +289,7 @@ export class Session {
       void this.deps.rooms.leave({ room: claims.room, participantId }, 'disconnected');
       throw new RequestError(ErrorCode.NotJoined, 'socket closed while joining');
     }
-    this.member = { room: claims.room, participantId, grants: claims.grants };
+    this.member = { room: claims.room, participantId, grants: claims.grants, expiresAt: claims.expiresAt };
     this.deps.log.info(outcome.resumed ? 'participant resumed' : 'participant joined', { room: claims.room, participant: participantId });
     return {
       protocol: PROTOCOL_VERSION,
@@ -324,7 +327,7 @@ export class Session {
 
   private protocolError(id: number | undefined, code: ErrorCode, message: string): void {
     this.send(id === undefined ? { type: 'error', error: { code, message } } : { type: 'response', id, ok: false, error: { code, message } });
-    if (code === ErrorCode.Internal || code === ErrorCode.Forbidden) return;
+    if (code === ErrorCode.Internal || code === ErrorCode.Forbidden || code === ErrorCode.TokenExpired) return;
     const now = Date.now();
     this.errorTimes = this.errorTimes.filter((t) => now - t < ERROR_WINDOW_MS);
     this.errorTimes.push(now);

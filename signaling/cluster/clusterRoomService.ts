@@ -10,6 +10,7 @@
 // with its own TLS certificate. Relaying keeps one public signaling address.
 import { randomUUID } from 'node:crypto';
 import { bounded, ERROR_TEXT_CHARS, errorText } from '../clientValue.js';
+import { GrantRefusedError } from '../grants.js';
 import type { Logger } from '../log.js';
 import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage } from '../protocol.js';
 import type { MemberSink } from '../room.js';
@@ -22,6 +23,7 @@ import {
   type ServiceJoin,
   type ServiceJoinOutcome,
 } from '../roomService.js';
+import { BusCodec, type BusMessage, type BusRejection, type JoinFields, type RelayErrorCode, type RelayOp } from './busMessages.js';
 import { Keys } from './keys.js';
 import type { ClusterState, NodeInfo, ResumeRecord } from './types.js';
 
@@ -38,28 +40,14 @@ export interface ClusterOptions {
   resumeGraceMs: number;
   /** Process CPU use, 0..1 per core, for placement. */
   cpu: () => number;
+  /** JWT_SECRET: bus messages are signed with a key derived from it (busMessages.ts). */
+  busSecret: string;
+  /** Observes each bus message dropped unread (bad signature, not JSON, wrong shape), for metrics. */
+  onBusRejected?: (reason: BusRejection) => void;
 }
 
-type JoinFields = Omit<ServiceJoin, 'sink' | 'resumeToken'>;
-
-/** Requests an edge relays to a room's owner. */
-type RelayOp =
-  | { op: 'join'; join: JoinFields; resumeParticipantId?: string }
-  | { op: 'publish'; ref: MemberRef; sdp: string }
-  | { op: 'answer'; ref: MemberRef; sdp: string }
-  | { op: 'mute'; ref: MemberRef; kind: MediaKind; muted: boolean }
-  | { op: 'impair'; ref: MemberRef; settings: ImpairmentSettings | null }
-  | { op: 'leave'; ref: MemberRef; reason: LeaveReason }
-  | { op: 'detach'; ref: MemberRef; reason: LeaveReason };
-
-type BusMessage =
-  | { t: 'req'; id: string; from: string; body: RelayOp }
-  | { t: 'res'; id: string; ok: true; value: unknown }
-  | { t: 'res'; id: string; ok: false; error: string; gone: boolean }
-  /** Owner to edge: an event for one of the edge's sockets. */
-  | { t: 'evt'; participantId: string; message: ServerMessage }
-  /** Owner to edge: end that socket (replaced by a newer one, or the room moved). */
-  | { t: 'end'; participantId: string; why: 'replaced' | 'moved' };
+/** Dropped bus messages logged at most this often; the rest are only counted. */
+const REJECTION_LOG_INTERVAL_MS = 1000;
 
 /** A relayed participant: its socket is here, its room on `owner`. */
 interface RemoteMember {
@@ -92,13 +80,18 @@ export class ClusterRoomService implements RoomService {
   private suspects = new Set<string>();
   /** When shared state last became available: peers need a heartbeat to reappear. */
   private healthySince = Date.now();
+  private readonly codec: BusCodec;
+  private rejectionLoggedAt = 0;
+  private rejectionsUnlogged = 0;
 
   constructor(
     private readonly state: ClusterState,
     private readonly local: LocalRoomService,
     private readonly options: ClusterOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.codec = new BusCodec(options.busSecret);
+  }
 
   get nodeId(): string {
     return this.options.nodeId;
@@ -152,7 +145,7 @@ export class ClusterRoomService implements RoomService {
     };
     try {
       const owner = await this.placeRoom(join.room);
-      const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants };
+      const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants, ...(join.expiresAt !== undefined ? { expiresAt: join.expiresAt } : {}) };
       let resumeParticipantId: string | undefined;
       if (join.resumeToken) {
         const record = await this.state.resume.get(join.resumeToken);
@@ -259,7 +252,7 @@ export class ClusterRoomService implements RoomService {
    */
   private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<ServiceJoinOutcome> {
     if (resumeParticipantId) {
-      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId));
+      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
       if (resumed) {
         this.edges.set(resumeParticipantId, { room: join.room, edge });
         return resumed;
@@ -295,7 +288,7 @@ export class ClusterRoomService implements RoomService {
   /** A sink on the owner for a member whose socket is on another node. */
   private relaySink(edge: string, participantId: string): MemberSink {
     const send = (message: BusMessage): void => {
-      this.state.bus.publish(Keys.nodeChannel(edge), JSON.stringify(message)).catch(() => undefined);
+      this.state.bus.publish(Keys.nodeChannel(edge), this.codec.encode(message)).catch(() => undefined);
     };
     return {
       send: (message) => send({ t: 'evt', participantId, message }),
@@ -306,6 +299,11 @@ export class ClusterRoomService implements RoomService {
   }
 
   private async handleRequest(from: string, body: RelayOp): Promise<unknown> {
+    // Only the node holding a member's socket speaks for it; the room service checks the
+    // grants again, against what the member joined with.
+    if (body.op !== 'join' && body.op !== 'leave' && body.op !== 'detach' && this.edges.get(body.ref.participantId)?.edge !== from) {
+      throw new GoneError('not a member relayed by this node');
+    }
     switch (body.op) {
       case 'join':
         return this.hostJoin(body.join, from, (participantId) => this.relaySink(from, participantId), body.resumeParticipantId);
@@ -464,7 +462,7 @@ export class ClusterRoomService implements RoomService {
       }, this.options.requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       const message: BusMessage = { t: 'req', id, from: this.nodeId, body };
-      this.state.bus.publish(Keys.nodeChannel(node), JSON.stringify(message)).catch((err: unknown) => {
+      this.state.bus.publish(Keys.nodeChannel(node), this.codec.encode(message)).catch((err: unknown) => {
         clearTimeout(timer);
         this.pending.delete(id);
         reject(err instanceof Error ? err : new Error(String(err)));
@@ -472,22 +470,40 @@ export class ClusterRoomService implements RoomService {
     });
   }
 
-  private onBus(payload: string): void {
-    let message: BusMessage;
-    try {
-      message = JSON.parse(payload) as BusMessage;
-    } catch {
+  /** A dropped bus message: counted always, logged (bounded, never the payload) at most once a second. */
+  private busRejected(reason: BusRejection, detail: string, bytes: number): void {
+    this.options.onBusRejected?.(reason);
+    const now = Date.now();
+    if (now - this.rejectionLoggedAt < REJECTION_LOG_INTERVAL_MS) {
+      this.rejectionsUnlogged += 1;
       return;
     }
+    this.log.warn('bus message rejected', { node: this.nodeId, reason, detail: bounded(detail, ERROR_TEXT_CHARS), bytes, alsoRejectedSinceLastLog: this.rejectionsUnlogged });
+    this.rejectionLoggedAt = now;
+    this.rejectionsUnlogged = 0;
+  }
+
+  private onBus(payload: string): void {
+    const decoded = this.codec.decode(payload);
+    if (!decoded.ok) return this.busRejected(decoded.reason, decoded.detail, payload.length);
+    const message = decoded.message;
     switch (message.t) {
       case 'req': {
         const reply = (res: BusMessage): void => {
-          this.state.bus.publish(Keys.nodeChannel(message.from), JSON.stringify(res)).catch(() => undefined);
+          this.state.bus.publish(Keys.nodeChannel(message.from), this.codec.encode(res)).catch(() => undefined);
         };
         this.handleRequest(message.from, message.body).then(
           (value) => reply({ t: 'res', id: message.id, ok: true, value: value ?? null }),
           // The asking node passes the message on to its client (BAD_SDP): bounded here.
-          (err: unknown) => reply({ t: 'res', id: message.id, ok: false, error: err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err), gone: err instanceof GoneError }),
+          (err: unknown) =>
+            reply({
+              t: 'res',
+              id: message.id,
+              ok: false,
+              error: err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err),
+              gone: err instanceof GoneError,
+              ...(err instanceof GrantRefusedError ? { code: err.code } : {}),
+            }),
         );
         return;
       }
@@ -497,7 +513,7 @@ export class ClusterRoomService implements RoomService {
         this.pending.delete(message.id);
         clearTimeout(waiting.timer);
         if (message.ok) waiting.resolve(message.value);
-        else waiting.reject(message.gone ? new GoneError(message.error) : new Error(message.error));
+        else waiting.reject(relayError(message));
         return;
       }
       case 'evt': {
@@ -525,6 +541,13 @@ export class ClusterRoomService implements RoomService {
       }
     }
   }
+}
+
+/** The error a refused relayed request stands for on the edge: the owner's verdict, not a generic failure. */
+function relayError(res: { error: string; gone: boolean; code?: RelayErrorCode }): Error {
+  if (res.gone) return new GoneError(res.error);
+  if (res.code) return new GrantRefusedError(res.code, res.error);
+  return new Error(res.error);
 }
 
 /** Fewest participants first, then least CPU, then id (so every node picks alike). */

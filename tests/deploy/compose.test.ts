@@ -4,6 +4,7 @@
 // nodes sharing Redis behind a non-sticky load balancer, each announcing the host address
 // with its own published UDP range, TURN, and monitoring wired to the repository's files.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -13,6 +14,8 @@ import { requireCommand, run, runOk } from './support/tools.js';
 
 const COMPOSE_FILE = 'deploy/compose/docker-compose.yml';
 const HOST_IP = '192.0.2.10';
+/** The stack has no default secrets: an operator sets both (random ones here). */
+const SECRETS = { JWT_SECRET: randomBytes(32).toString('base64'), TURN_SECRET: randomBytes(32).toString('base64') };
 const SFU_NODES = ['sfu-1', 'sfu-2'];
 /** The server's default heartbeat (README.md, HEARTBEAT_INTERVAL_MS). */
 const HEARTBEAT_MS = 10_000;
@@ -59,16 +62,26 @@ function seconds(duration: string): number {
 
 beforeAll(() => {
   composeBin = requireCommand('docker-compose', 'apt-get install docker-compose');
-  services = resolvedConfig({ HOST_IP }).services;
+  services = resolvedConfig({ HOST_IP, ...SECRETS }).services;
 });
 
 describe('the compose file', () => {
   it('is valid against the compose specification (docker-compose config -q), with and without HOST_IP', () => {
-    for (const env of [{}, { HOST_IP }] as Record<string, string>[]) {
+    for (const env of [SECRETS, { HOST_IP, ...SECRETS }] as Record<string, string>[]) {
       const ran = run(composeBin, ['-f', COMPOSE_FILE, 'config', '-q'], { env });
       expect(ran.status, ran.stderr).toBe(0);
       expect(ran.stderr, 'no warnings (e.g. an unset variable)').toBe('');
     }
+  });
+
+  it('has no default secrets: without JWT_SECRET or TURN_SECRET it does not resolve, and says which is missing', () => {
+    const noJwt = run(composeBin, ['-f', COMPOSE_FILE, 'config', '-q'], { env: { JWT_SECRET: '', TURN_SECRET: SECRETS.TURN_SECRET } });
+    expect(noJwt.status).not.toBe(0);
+    expect(noJwt.stderr).toContain('set JWT_SECRET');
+    const noTurn = run(composeBin, ['-f', COMPOSE_FILE, 'config', '-q'], { env: { JWT_SECRET: SECRETS.JWT_SECRET, TURN_SECRET: '' } });
+    expect(noTurn.status).not.toBe(0);
+    expect(noTurn.stderr).toContain('set TURN_SECRET');
+    expect(readFileSync(COMPOSE_FILE, 'utf8')).not.toMatch(/NOT-FOR-PRODUCTION/);
   });
 
   it('has Redis, two SFU nodes, the load balancer, coturn, Prometheus and Grafana', () => {
@@ -88,9 +101,14 @@ describe('the SFU nodes', () => {
     }
     const [a, b] = SFU_NODES.map((n) => services[n]!.environment!);
     expect(a!.JWT_SECRET).toBe(b!.JWT_SECRET);
-    expect(a!.JWT_SECRET!.length).toBeGreaterThanOrEqual(32);
+    expect(a!.JWT_SECRET).toBe(SECRETS.JWT_SECRET);
     expect(a!.TURN_SECRET).toBe(b!.TURN_SECRET);
     expect(a!.NODE_ID).not.toBe(b!.NODE_ID);
+  });
+
+  it('keep the development token endpoint off unless DEV_TOKENS=true is asked for', () => {
+    for (const name of SFU_NODES) expect(services[name]!.environment?.DEV_TOKENS, name).toBe('false');
+    expect(resolvedConfig({ ...SECRETS, DEV_TOKENS: 'true' }).services['sfu-1']!.environment?.DEV_TOKENS).toBe('true');
   });
 
   it('each announce the host address and publish their own UDP range 1:1', () => {

@@ -1,6 +1,7 @@
 // The HTTP side of the real server: health, readiness, the development token endpoint
 // and its production default, and a configuration error at start-up.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
@@ -46,6 +47,15 @@ describe('HTTP in development', () => {
     }
   });
 
+  it('never mints admin: asking for it is refused with 403 ADMIN_NOT_GRANTED, and its tokens carry no admin grant', async () => {
+    const res = await postToken(server.url, JSON.stringify({ room: 'http-demo', name: 'Eve', admin: true }));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ADMIN_NOT_GRANTED');
+    const plain = (await (await postToken(server.url, JSON.stringify({ room: 'http-demo', name: 'Eve', admin: false }))).json()) as { token: string };
+    const payload = JSON.parse(Buffer.from(plain.token.split('.')[1]!, 'base64url').toString()) as { grants: { admin: boolean } };
+    expect(payload.grants.admin).toBe(false);
+  });
+
   it.each([
     ['a missing name', JSON.stringify({ room: 'demo' }), /^name:/],
     ['a room with a slash', JSON.stringify({ room: 'a/b', name: 'Ada' }), /^room:/],
@@ -89,9 +99,12 @@ describe('HTTP in development', () => {
 });
 
 describe('HTTP in production', () => {
+  // Production refuses the tests' published secret.
+  const PRODUCTION_SECRET = randomBytes(32).toString('base64url');
+
   it('keeps the token endpoint off (404) unless DEV_TOKENS=true', async () => {
     for (const devTokens of ['false', '']) {
-      const server = await startServer({ NODE_ENV: 'production', DEV_TOKENS: devTokens });
+      const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: devTokens });
       try {
         const res = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'Ada' }));
         expect(res.status, `DEV_TOKENS=${JSON.stringify(devTokens)}`).toBe(404);
@@ -104,7 +117,7 @@ describe('HTTP in production', () => {
   });
 
   it('serves the token endpoint when DEV_TOKENS=true', async () => {
-    const server = await startServer({ NODE_ENV: 'production', DEV_TOKENS: 'true' });
+    const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' });
     try {
       expect(await devToken(server.url, 'demo', 'Ada')).toEqual(expect.any(String));
     } finally {
@@ -133,5 +146,11 @@ describe('start-up configuration', () => {
     const result = run({ NODE_ENV: 'production', PORT: '0' });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/JWT_SECRET: is required when NODE_ENV=production/);
+  });
+
+  it('refuses production with a published example secret, naming JWT_SECRET', () => {
+    const result = run({ NODE_ENV: 'production', PORT: '0', JWT_SECRET: 'compose-demo-secret-NOT-FOR-PRODUCTION-0000' });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toMatch(/JWT_SECRET: is a published example secret/);
   });
 });

@@ -37,6 +37,12 @@ describe('signaling auth', () => {
     expect(await refusedJoin(token, room)).toEqual({ code: ErrorCode.Forbidden, closeCode: CloseCode.TokenExpired });
   });
 
+  it('a token that lives longer than JWT_MAX_LIFETIME_SECONDS (default a day) is refused with 4002', async () => {
+    const room = freshRoom();
+    const token = signedToken({ room, exp: 253_402_300_799 });
+    expect(await refusedJoin(token, room)).toEqual({ code: ErrorCode.Forbidden, closeCode: CloseCode.TokenInvalid });
+  });
+
   it('a token for another room is refused with 4004', async () => {
     const token = signedToken({ room: freshRoom() });
     expect(await refusedJoin(token, freshRoom())).toEqual({ code: ErrorCode.Forbidden, closeCode: CloseCode.RoomMismatch });

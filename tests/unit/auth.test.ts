@@ -127,3 +127,61 @@ describe('TokenIssuer: claims it does not trust', () => {
     });
   });
 });
+
+describe('TokenIssuer: audience and issuer, when configured', () => {
+  const strict = new TokenIssuer(SECRET, 3600, { audience: 'rtc-sfu', issuer: 'https://app.example' });
+
+  it('puts aud and iss on the tokens it issues and lets them in', () => {
+    const token = strict.issue({ room: 'demo', name: 'Ada' });
+    expect(jwt.decode(token)).toMatchObject({ aud: 'rtc-sfu', iss: 'https://app.example' });
+    expect(strict.verify(token, 'demo').ok).toBe(true);
+  });
+
+  it('accepts a backend token with the expected aud and iss', () => {
+    expect(strict.verify(sign({ ...validClaims, aud: 'rtc-sfu', iss: 'https://app.example' }), 'demo').ok).toBe(true);
+  });
+
+  it.each([
+    ['no aud', { iss: 'https://app.example' }, 'token audience invalid'],
+    ['another aud', { aud: 'other-service', iss: 'https://app.example' }, 'token audience invalid'],
+    ['no iss', { aud: 'rtc-sfu' }, 'token issuer invalid'],
+    ['another iss', { aud: 'rtc-sfu', iss: 'https://evil.example' }, 'token issuer invalid'],
+  ])('refuses a token with %s (4002)', (_what, claims, reason) => {
+    expect(strict.verify(sign({ ...validClaims, ...claims }), 'demo')).toEqual({ ok: false, refusal: { code: CloseCode.TokenInvalid, reason } });
+  });
+
+  it('does not look at aud and iss when they are not configured', () => {
+    expect(issuer.verify(sign({ ...validClaims, aud: 'anything', iss: 'anyone' }), 'demo').ok).toBe(true);
+  });
+});
+
+describe('TokenIssuer: maximum lifetime', () => {
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const oneHour = new TokenIssuer(SECRET, 600, { maxLifetimeSeconds: 3600 });
+
+  it('refuses a token that expires in the year 9999 (default limit: one day)', () => {
+    const token = sign({ ...validClaims, exp: 253_402_300_799 });
+    expect(refusal(token)).toEqual({ code: CloseCode.TokenInvalid, reason: 'token lifetime too long' });
+  });
+
+  it('lets in a token of exactly the maximum lifetime, and refuses one beyond it (plus the clock skew)', () => {
+    const iat = now();
+    expect(oneHour.verify(sign({ ...validClaims, iat, exp: iat + 3600 }), 'demo').ok).toBe(true);
+    expect(oneHour.verify(sign({ ...validClaims, iat, exp: iat + 3600 + 31 }), 'demo')).toEqual({
+      ok: false,
+      refusal: { code: CloseCode.TokenInvalid, reason: 'token lifetime too long' },
+    });
+  });
+
+  it('counts from now when the token has no iat', () => {
+    const token = jwt.sign({ ...validClaims, sub: 'u', exp: now() + 7200 }, SECRET, { algorithm: 'HS256', noTimestamp: true });
+    expect(oneHour.verify(token, 'demo').ok).toBe(false);
+    const short = jwt.sign({ ...validClaims, sub: 'u', exp: now() + 1800 }, SECRET, { algorithm: 'HS256', noTimestamp: true });
+    expect(oneHour.verify(short, 'demo').ok).toBe(true);
+  });
+
+  it('is not fooled by an iat in the future', () => {
+    const token = sign({ ...validClaims, iat: now() + 100_000, exp: now() + 100_600 });
+    expect(oneHour.verify(token, 'demo')).toEqual({ ok: false, refusal: { code: CloseCode.TokenInvalid, reason: 'token lifetime too long' } });
+  });
+});

@@ -150,3 +150,22 @@ describe('loadConfig: TCP media', () => {
     expect(configError({ TURN_SECRET: 'a-turn-secret-of-some-length', TURN_URLS: 'http://h:3478' })).toContain('TURN_URLS');
   });
 });
+
+describe('loadConfig: token policy', () => {
+  it('checks no audience or issuer by default and limits token lifetime to a day', () => {
+    expect(loadConfig({}).tokenPolicy).toEqual({ audience: undefined, issuer: undefined, maxLifetimeSeconds: 86_400 });
+  });
+
+  it('reads JWT_AUDIENCE, JWT_ISSUER and JWT_MAX_LIFETIME_SECONDS', () => {
+    expect(loadConfig({ JWT_AUDIENCE: 'rtc', JWT_ISSUER: 'https://app.example', JWT_MAX_LIFETIME_SECONDS: '3600', TOKEN_TTL_SECONDS: '600' }).tokenPolicy).toEqual({
+      audience: 'rtc',
+      issuer: 'https://app.example',
+      maxLifetimeSeconds: 3600,
+    });
+  });
+
+  it('refuses a development token lifetime above the maximum the server accepts', () => {
+    expect(configError({ JWT_MAX_LIFETIME_SECONDS: '3600' })).toContain('TOKEN_TTL_SECONDS: must not exceed JWT_MAX_LIFETIME_SECONDS');
+    expect(configError({ JWT_MAX_LIFETIME_SECONDS: '10' })).toContain('JWT_MAX_LIFETIME_SECONDS:');
+  });
+});

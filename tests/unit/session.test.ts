@@ -50,7 +50,7 @@ let tokens: TokenIssuer;
 
 function deps(overrides: Partial<SessionDeps> = {}): SessionDeps {
   return {
-    rooms: new LocalRoomService(rooms, 0),
+    rooms: new LocalRoomService(rooms, 0, { impairmentEnabled: true }),
     tokens,
     log: createLogger('silent'),
     iceServers: () => [{ urls: ['stun:stun.example.org:3478'] }],
@@ -534,6 +534,64 @@ describe('Session: controlled impairment', () => {
     frame(session, { type: 'set-impairment', id: 5, lossPercent: 50 });
     await settle();
     expect(socket.response(5)).toMatchObject({ ok: false, error: { code: ErrorCode.Forbidden } });
+    expect(media.opened[0]?.impairment).toBeNull();
+  });
+});
+
+describe('Session: grants are checked on every request that needs one', () => {
+  it('refuses publish and set-impairment with TOKEN_EXPIRED once the token expired during the session; the socket stays', async () => {
+    const admin = await joinedSession({ name: 'Root', identity: 'root', grants: { admin: true } });
+    frame(admin.session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
+    await settle();
+    expect(admin.socket.response(2)).toMatchObject({ ok: true });
+
+    vi.setSystemTime(Date.now() + 3601_000);
+    frame(admin.session, { type: 'publish', id: 3, sdp: PUBLISH_OFFER });
+    frame(admin.session, { type: 'set-impairment', id: 4, lossPercent: 50 });
+    frame(admin.session, { type: 'mute', id: 5, kind: 'audio', muted: true });
+    await settle();
+    expect(admin.socket.response(3)).toMatchObject({ ok: false, error: { code: ErrorCode.TokenExpired } });
+    expect(admin.socket.response(4)).toMatchObject({ ok: false, error: { code: ErrorCode.TokenExpired } });
+    // A request that needs no grant still works, and the socket stays up.
+    expect(admin.socket.response(5)).toMatchObject({ ok: true });
+    expect(media.opened[0]?.impairment).toBeNull();
+    expect(admin.socket.closes).toEqual([]);
+  });
+
+  it("a resume with a newer token moves the expiry on to that token's", async () => {
+    const service = new LocalRoomService(rooms, 2 * 3600_000, { impairmentEnabled: true });
+    const first = open({ rooms: service });
+    frame(first.session, { type: 'join', id: 1, token: token({ identity: 'ada' }), room: 'demo' });
+    await settle();
+    const joined = first.socket.response(1);
+    if (!joined.ok) throw new Error(`join refused: ${joined.error.code}`);
+    const { resumeToken, participantId } = joined.result as JoinResult;
+    first.session.socketClosed('disconnected', false);
+
+    vi.setSystemTime(Date.now() + 1800_000);
+    const second = open({ rooms: service });
+    frame(second.session, { type: 'join', id: 1, token: token({ identity: 'ada' }), room: 'demo', resume: resumeToken });
+    await settle();
+    expect(second.socket.response(1)).toMatchObject({ ok: true, result: { resumed: true, participantId } });
+
+    // The first token has expired by now, the second has not.
+    vi.setSystemTime(Date.now() + 2400_000);
+    frame(second.session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
+    await settle();
+    expect(second.socket.response(2)).toMatchObject({ ok: true });
+  });
+
+  it('the room service itself refuses publish without the grant and impairment without admin or SFU_IMPAIRMENT (a relayed request is not trusted)', async () => {
+    const viewer = await joinedSession({ name: 'Viewer', identity: 'viewer', grants: { publish: false } });
+    const service = new LocalRoomService(rooms, 0, { impairmentEnabled: true });
+    const ref = { room: 'demo', participantId: viewer.result.participantId };
+    await expect(service.publish(ref, PUBLISH_OFFER)).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+    await expect(service.setImpairment(ref, { lossPercent: 100, delayMs: 0, jitterMs: 0, kind: 'all' })).rejects.toMatchObject({ code: ErrorCode.Forbidden });
+
+    const admin = await joinedSession({ name: 'Root', identity: 'root', grants: { admin: true } });
+    const adminRef = { room: 'demo', participantId: admin.result.participantId };
+    const impairmentOff = new LocalRoomService(rooms, 0);
+    await expect(impairmentOff.setImpairment(adminRef, { lossPercent: 100, delayMs: 0, jitterMs: 0, kind: 'all' })).rejects.toMatchObject({ code: ErrorCode.Forbidden, message: /SFU_IMPAIRMENT/ });
     expect(media.opened[0]?.impairment).toBeNull();
   });
 });
