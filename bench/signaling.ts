@@ -101,7 +101,20 @@ async function startOurs(): Promise<{ child: Child; url: string }> {
   const nodeArgs = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = startChild(process.execPath, [...nodeArgs, 'dist/main.js'], {
     fdLimit: FD_LIMIT,
-    env: { NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', RTC_LISTEN_IP: '127.0.0.1', JWT_SECRET, LOG_LEVEL: 'warn', MAX_PARTICIPANTS_PER_ROOM: String(ROOM_SIZE) },
+    env: {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      RTC_LISTEN_IP: '127.0.0.1',
+      JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      MAX_PARTICIPANTS_PER_ROOM: String(ROOM_SIZE),
+      // Every generated client comes from 127.0.0.1: lift the per-address admission limits.
+      WS_MAX_SOCKETS: String(CONNECTIONS + 1000),
+      WS_MAX_SOCKETS_PER_IP: String(CONNECTIONS + 1000),
+      WS_NEW_SOCKETS_PER_IP_PER_SECOND: '100000',
+      WS_NEW_SOCKETS_PER_IP_BURST: '100000',
+    },
   });
   await child.waitFor(/Call server ready/);
   return { child, url: `ws://127.0.0.1:${port}/ws` };

@@ -63,6 +63,11 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
     onAuthRefused: (reason) => metrics.authRefused(reason),
     onInternalError: () => metrics.internalError('signaling'),
+  }, {
+    admission: config.admission,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    onRefused: (reason) => metrics.wsRefused(reason),
+    onTerminated: (reason) => metrics.wsTerminated(reason),
   });
   signalingConnections = () => signaling.connections;
 

@@ -139,6 +139,8 @@ export const CloseCode = {
   RoomMoved: 4012,
   /** Shared state (Redis) is unavailable: joins fail until it returns. */
   Degraded: 4013,
+  /** The socket's send queue outgrew WS_MAX_BUFFERED_BYTES (the client does not read): reconnect, with back-off. */
+  SlowConsumer: 4014,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
