@@ -77,6 +77,24 @@ export function createHttpApp(deps: HttpDeps): Express {
   return app;
 }
 
+/**
+ * Node's HTTP server options for the limits on slow clients: the whole header block within
+ * `httpHeadersTimeoutMs`, the whole request within `httpRequestTimeoutMs` (then 408 and
+ * close). Node checks them on a timer; it runs often enough that a limit holds to within
+ * a quarter of it (at most a second late).
+ */
+export function httpServerOptions(config: Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs'>): {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return {
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 4))),
+  };
+}
+
 export function defaultClientDir(): string {
   return path.resolve(path.dirname(new URL(import.meta.url).pathname), 'client');
 }

@@ -8,7 +8,7 @@ import { TokenIssuer } from '../signaling/auth.js';
 import { createLogger, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createHttpApp, defaultClientDir } from './http.js';
+import { createHttpApp, defaultClientDir, httpServerOptions } from './http.js';
 import { handleLastResortErrors } from './lastResort.js';
 import { MediaEngineError, startMediaEngine } from './mediaEngine.js';
 import { Metrics, type InternalErrorSource } from './metrics.js';
@@ -100,9 +100,10 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
 }
 
 async function createHttpServer(config: Config, app: http.RequestListener): Promise<http.Server> {
-  if (!config.tls) return http.createServer(app);
+  const limits = httpServerOptions(config);
+  if (!config.tls) return http.createServer(limits, app);
   const { cert, key } = 'selfSigned' in config.tls ? await selfSignedCertificate() : { cert: readFileSync(config.tls.cert, 'utf8'), key: readFileSync(config.tls.key, 'utf8') };
-  return https.createServer({ cert, key }, app);
+  return https.createServer({ ...limits, cert, key }, app);
 }
 
 function prefixed(prefix: string, stats: object): Record<string, number> {

@@ -1,6 +1,9 @@
 // The HTTP side of the real server: health, readiness, the development token endpoint
-// and its production default, and a configuration error at start-up.
+// and its production default, a configuration error at start-up, limits on slow clients,
+// security headers, and /metrics on its own port.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
@@ -110,6 +113,59 @@ describe('HTTP in production', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+/**
+ * Opens a raw connection, writes `head`, then one more byte of `trickle` every 100 ms, as
+ * a slowloris client does; resolves with what the server answered and when it closed.
+ */
+async function trickle(port: number, head: string, drip: string): Promise<{ answer: string; closedAfterMs: number }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const started = performance.now();
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  socket.on('error', () => {});
+  socket.write(head);
+  let i = 0;
+  const timer = setInterval(() => {
+    if (!socket.destroyed) socket.write(drip[i++ % drip.length]!);
+  }, 100);
+  try {
+    await once(socket, 'close');
+  } finally {
+    clearInterval(timer);
+  }
+  return { answer, closedAfterMs: performance.now() - started };
+}
+
+describe('HTTP limits on slow clients', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startServer({ HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1500' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('cuts off a client that sends its headers a byte at a time, after HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const { answer, closedAfterMs } = await trickle(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaa\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(450);
+    expect(closedAfterMs).toBeLessThan(3000);
+  });
+
+  it('cuts off a client that sends its body a byte at a time, after HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const head = 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
+    const { answer, closedAfterMs } = await trickle(server.port, head, ' ');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(1400);
+    expect(closedAfterMs).toBeLessThan(4000);
+  });
+
+  it('still serves a client that is quick', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
 
