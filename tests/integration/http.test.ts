@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import { devToken, freePort, startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import { ClientPool } from '../helpers/wsClient.js';
 
 function postToken(url: string, body: string, contentType = 'application/json'): Promise<Response> {
@@ -84,6 +84,35 @@ describe('HTTP in development', () => {
     expect(res.status).toBe(400);
   });
 
+  it('sends security headers the call page works under: its own scripts, styles and WebSocket only, never framed', async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/style-src 'self'(;|$)/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port} wss://127.0.0.1:${server.port}`);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    // Plain HTTP: no HSTS.
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+    // The page has no inline script or style for the CSP to block.
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=/);
+  });
+
+  it('marks token responses Cache-Control: no-store', async () => {
+    const ok = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'Ada' }));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('serves /metrics on the main port when METRICS_PORT is not set', async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+  });
+
   it('answers an unknown path with 404 NOT_FOUND', async () => {
     const res = await fetch(`${server.url}/api/nothing-here`);
     expect(res.status).toBe(404);
@@ -103,6 +132,41 @@ describe('HTTP in production', () => {
       } finally {
         await server.stop();
       }
+    }
+  });
+
+  it('serves no source maps, and /metrics only on METRICS_PORT when that is set', async () => {
+    const metricsPort = await freePort();
+    const server = await startServer({ NODE_ENV: 'production', METRICS_PORT: String(metricsPort) });
+    try {
+      expect((await fetch(`${server.url}/app.js.map`)).status).toBe(404);
+      expect((await fetch(`${server.url}/app.js`)).status).toBe(200);
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# TYPE rtc_ws_refused_total counter$/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('sends HSTS when it serves TLS itself', async () => {
+    const server = await startServer({ TLS_SELF_SIGNED: 'true' });
+    try {
+      const { request } = await import('node:https');
+      const hsts = await new Promise<string | undefined>((resolve, reject) => {
+        request(`https://127.0.0.1:${server.port}/healthz`, { rejectUnauthorized: false }, (res) => {
+          res.resume();
+          const value = res.headers['strict-transport-security'];
+          resolve(typeof value === 'string' ? value : undefined);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(hsts).toMatch(/max-age=\d+/);
+    } finally {
+      await server.stop();
     }
   });
 
