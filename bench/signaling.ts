@@ -161,6 +161,11 @@ async function startOurs(engine: string): Promise<Started> {
       JWT_SECRET,
       LOG_LEVEL: 'warn',
       MAX_PARTICIPANTS_PER_ROOM: String(ROOM_SIZE),
+      // Every generated client comes from 127.0.0.1: lift the per-address admission limits.
+      WS_MAX_SOCKETS: String(CONNECTIONS + 1000),
+      WS_MAX_SOCKETS_PER_IP: String(CONNECTIONS + 1000),
+      WS_NEW_SOCKETS_PER_IP_PER_SECOND: '100000',
+      WS_NEW_SOCKETS_PER_IP_BURST: '100000',
       MEDIA_ENGINE: engine,
     },
   });

@@ -1,9 +1,11 @@
 // Builds what `npm start` serves: the server bundle (dependencies stay external) and the
 // browser bundle with its static files, into dist/.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
+// A production build ships no client source maps (the server also refuses *.map when NODE_ENV=production).
+const clientSourceMaps = process.env.NODE_ENV !== 'production';
 mkdirSync('dist/client', { recursive: true });
 await Promise.all([
   build({
@@ -23,12 +25,13 @@ await Promise.all([
     platform: 'browser',
     format: 'esm',
     target: 'chrome110',
-    sourcemap: true,
+    sourcemap: clientSourceMaps,
     minify: !watch,
     outfile: 'dist/client/app.js',
     logLevel: 'warning',
   }),
 ]);
+if (!clientSourceMaps) rmSync('dist/client/app.js.map', { force: true });
 cpSync('client/index.html', 'dist/client/index.html');
 cpSync('client/style.css', 'dist/client/style.css');
 cpSync('client/uplot.css', 'dist/client/uplot.css');

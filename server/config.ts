@@ -66,6 +66,30 @@ const envSchema = z
     DATA_ABUSE_DROPS: z.coerce.number().int().min(1).max(100_000).default(16),
     MAX_MEDIA_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     ICE_MAX_LEARNED_CANDIDATES: z.coerce.number().int().min(1).max(64).default(8),
+    // ---- admission, slow consumers, HTTP hardening (issue 12) ----
+    ALLOWED_ORIGINS: z
+      .string()
+      .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+      .pipe(z.array(z.string().refine(isOrigin, 'each entry must be an origin such as https://call.example.org (scheme, host, optional port; no path)')))
+      .optional(),
+    WS_MAX_SOCKETS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+    WS_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    WS_NEW_SOCKETS_PER_IP_PER_SECOND: z.coerce.number().min(0.01).max(1_000_000).default(20),
+    WS_NEW_SOCKETS_PER_IP_BURST: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1024).max(1024 * 1024 * 1024).default(1024 * 1024),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+    METRICS_PORT: port.optional(),
+  })
+  .superRefine((env, ctx) => {
+    // ---- admission, slow consumers, HTTP hardening (issue 12) ----
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: 'must not be above HTTP_REQUEST_TIMEOUT_MS' });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
+    }
   })
   .superRefine((env, ctx) => {
     if ((env.RTC_MIN_PORT === undefined) !== (env.RTC_MAX_PORT === undefined)) {
@@ -160,6 +184,33 @@ export interface Config {
   };
   /** Media bounds (issue 12): what one participant may do to a node's media plane. */
   mediaLimits: MediaLimits;
+  // ---- admission, slow consumers, HTTP hardening (issue 12) ----
+  admission: {
+    /** Origins besides the server's own (its Host header, PUBLIC_URL) whose pages may open the WebSocket. */
+    allowedOrigins: string[];
+    maxSockets: number;
+    maxSocketsPerIp: number;
+    newSocketsPerIpPerSecond: number;
+    newSocketsPerIpBurst: number;
+    /** Proxies in front of the server whose X-Forwarded-For entries are believed (0: none). */
+    trustProxyHops: number;
+  };
+  /** A socket whose send queue grows past this is closed as a slow consumer (4014). */
+  wsMaxBufferedBytes: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  /** Serve /metrics on this port only (not on PORT); undefined: on PORT. */
+  metricsPort: number | undefined;
+}
+
+/** `scheme://host[:port]` and nothing more: what a browser sends as Origin. */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  } catch {
+    return false;
+  }
 }
 
 export interface MediaLimits {
@@ -242,5 +293,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       maxMediaConnections: e.MAX_MEDIA_CONNECTIONS,
       iceMaxLearnedCandidates: e.ICE_MAX_LEARNED_CANDIDATES,
     },
+    // ---- admission, slow consumers, HTTP hardening (issue 12) ----
+    admission: {
+      allowedOrigins: [...(e.PUBLIC_URL ? [new URL(e.PUBLIC_URL).origin] : []), ...(e.ALLOWED_ORIGINS ?? []).map((o) => new URL(o).origin)],
+      maxSockets: e.WS_MAX_SOCKETS,
+      maxSocketsPerIp: e.WS_MAX_SOCKETS_PER_IP,
+      newSocketsPerIpPerSecond: e.WS_NEW_SOCKETS_PER_IP_PER_SECOND,
+      newSocketsPerIpBurst: e.WS_NEW_SOCKETS_PER_IP_BURST,
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+    },
+    wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    metricsPort: e.METRICS_PORT,
   };
 }

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { z } from 'zod';
 import { displayName, roomName, type TokenIssuer } from '../signaling/auth.js';
 import { bounded, ERROR_TEXT_CHARS } from '../signaling/clientValue.js';
@@ -25,6 +26,7 @@ const tokenRequest = z.strictObject({ room: roomName, name: displayName, admin: 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders(deps.config));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...deps.stats() });
@@ -34,13 +36,12 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.status(ready ? 200 : 503).json({ ready });
   });
 
-  app.get('/metrics', (_req, res, next) => {
-    deps.metrics().then(({ contentType, body }) => {
-      res.type(contentType).send(body);
-    }, next);
-  });
+  // With METRICS_PORT, /metrics is served there only (createMetricsApp), not to the public port.
+  if (deps.config.metricsPort === undefined) app.get('/metrics', metricsHandler(deps.metrics));
 
   app.post('/api/token', express.json({ limit: '4kb' }), (req: Request, res: Response) => {
+    // A token is a credential: no cache (browser or proxy) may keep it.
+    res.set('Cache-Control', 'no-store');
     if (!deps.config.devTokens) {
       res.status(404).json({ error: { code: 'DISABLED', message: 'the development token endpoint is off; tokens come from your application backend' } });
       return;
@@ -62,6 +63,10 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.json({ token, identity, expiresIn: deps.config.tokenTtlSeconds });
   });
 
+  if (deps.config.nodeEnv === 'production') {
+    // Source maps would hand out the client's sources; production serves none.
+    app.use((req, res, next) => (req.path.endsWith('.map') ? res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such resource' } }) : next()));
+  }
   if (existsSync(deps.clientDir)) {
     app.use(express.static(deps.clientDir, { index: 'index.html', maxAge: 0 }));
   } else {
@@ -80,6 +85,79 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.status(status).json({ error: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL', message } });
   });
   return app;
+}
+
+/** The app on METRICS_PORT: /metrics and nothing else. */
+export function createMetricsApp(metrics: HttpDeps['metrics']): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(metrics));
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'no such resource' } });
+  });
+  return app;
+}
+
+function metricsHandler(metrics: HttpDeps['metrics']): (req: Request, res: Response, next: NextFunction) => void {
+  return (_req, res, next) => {
+    metrics().then(({ contentType, body }) => {
+      res.type(contentType).send(body);
+    }, next);
+  };
+}
+
+/**
+ * Security headers (helmet). The call page loads only its own script and styles (no inline
+ * ones) and connects only to its own origin's WebSocket; media flows over WebRTC, which CSP
+ * does not govern. It may not be framed. HSTS only when this server itself speaks TLS: a
+ * plain-HTTP server on a LAN must not make browsers insist on HTTPS for its host.
+ */
+function securityHeaders(config: Config): ReturnType<typeof helmet> {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        // The page's favicon is `data:,`.
+        imgSrc: ["'self'", 'data:'],
+        mediaSrc: ["'self'", 'blob:', 'mediastream:'],
+        connectSrc: ["'self'", (req) => ownWebSocketOrigins(req.headers.host)],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: config.tls ? { maxAge: 180 * 24 * 3600, includeSubDomains: false } : false,
+  });
+}
+
+/** `ws://host wss://host` for the request's Host (for browsers whose 'self' does not cover WebSockets), or nothing for an odd Host. */
+function ownWebSocketOrigins(host: string | undefined): string {
+  if (host === undefined || !/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return '';
+  return `ws://${host} wss://${host}`;
+}
+
+/**
+ * Node's HTTP server options for the limits on slow clients: the whole header block within
+ * `httpHeadersTimeoutMs`, the whole request within `httpRequestTimeoutMs` (then 408 and
+ * close). Node checks them on a timer; it runs often enough that a limit holds to within
+ * a quarter of it (at most a second late).
+ */
+export function httpServerOptions(config: Pick<Config, 'httpHeadersTimeoutMs' | 'httpRequestTimeoutMs'>): {
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  return {
+    headersTimeout: config.httpHeadersTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(config.httpHeadersTimeoutMs / 4))),
+  };
 }
 
 export function defaultClientDir(): string {

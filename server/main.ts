@@ -8,7 +8,7 @@ import { TokenIssuer } from '../signaling/auth.js';
 import { createLogger, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createHttpApp, defaultClientDir } from './http.js';
+import { createHttpApp, createMetricsApp, defaultClientDir, httpServerOptions } from './http.js';
 import { handleLastResortErrors } from './lastResort.js';
 import { MediaEngineError, startMediaEngine } from './mediaEngine.js';
 import { Metrics, type InternalErrorSource } from './metrics.js';
@@ -64,6 +64,11 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
     onAuthRefused: (reason) => metrics.authRefused(reason),
     onInternalError: () => metrics.internalError('signaling'),
+  }, {
+    admission: config.admission,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    onRefused: (reason) => metrics.wsRefused(reason),
+    onTerminated: (reason) => metrics.wsTerminated(reason),
   });
   signalingConnections = () => signaling.connections;
 
@@ -74,6 +79,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   const port = (server.address() as AddressInfo).port;
   const scheme = config.tls ? 'https' : 'http';
   const url = `${scheme}://localhost:${port}`;
+  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(config, createMetricsApp(() => metrics.render()));
   ready = true;
 
   return {
@@ -91,14 +97,27 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
       media.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      metricsServer?.closeAllConnections();
+      metricsServer?.close();
     },
   };
 }
 
 async function createHttpServer(config: Config, app: http.RequestListener): Promise<http.Server> {
-  if (!config.tls) return http.createServer(app);
+  const limits = httpServerOptions(config);
+  if (!config.tls) return http.createServer(limits, app);
   const { cert, key } = 'selfSigned' in config.tls ? await selfSignedCertificate() : { cert: readFileSync(config.tls.cert, 'utf8'), key: readFileSync(config.tls.key, 'utf8') };
-  return https.createServer({ cert, key }, app);
+  return https.createServer({ ...limits, cert, key }, app);
+}
+
+/** The /metrics-only listener on METRICS_PORT (plain HTTP, same HOST). */
+async function listenMetrics(config: Config, app: http.RequestListener): Promise<http.Server> {
+  const server = http.createServer(httpServerOptions(config), app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metricsPort, config.host, () => resolve());
+  });
+  return server;
 }
 
 function prefixed(prefix: string, stats: object): Record<string, number> {

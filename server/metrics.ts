@@ -3,6 +3,7 @@
 import client, { Registry } from 'prom-client';
 import { BUS_REJECTIONS, type BusRejection } from '../signaling/cluster/busMessages.js';
 import type { MediaKind } from '../signaling/protocol.js';
+import { REFUSAL_REASONS, type RefusalReason } from './admission.js';
 import { BoundsMetrics } from './boundsMetrics.js';
 import type { SfuTotals, StreamQualityObserver } from './sfu/totals.js';
 
@@ -38,6 +39,8 @@ export class Metrics implements StreamQualityObserver {
   private readonly bounds: BoundsMetrics;
 
   private readonly engineInfo: client.Gauge<'engine'>;
+  private readonly wsRefusals: client.Counter<'reason'>;
+  private readonly wsTerminations: client.Counter<'reason'>;
   private readonly busRejections: client.Counter<'reason'>;
 
   constructor(sources: MetricsSources) {
@@ -177,7 +180,30 @@ export class Metrics implements StreamQualityObserver {
     this.inboundLoss = histogram('rtc_sfu_inbound_stream_loss_ratio', 'Loss of streams from publishers over each stats interval (RFC 3550 counters).', ratio);
     this.outboundRtt = histogram('rtc_sfu_outbound_stream_rtt_seconds', 'Round-trip time to subscribers from RTCP receiver reports.', [...seconds, 2]);
     this.outboundLoss = histogram('rtc_sfu_outbound_stream_loss_ratio', 'Fraction lost reported by subscribers in RTCP receiver reports.', ratio);
+    // Admission and slow consumers (issue 12): refusals happen before a socket exists.
+    this.wsRefusals = new client.Counter({
+      name: 'rtc_ws_refused_total',
+      help: 'WebSocket upgrades refused, by reason: origin, server_full, ip_sockets, ip_rate.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of REFUSAL_REASONS) this.wsRefusals.inc({ reason }, 0);
+    this.wsTerminations = new client.Counter({
+      name: 'rtc_ws_terminated_total',
+      help: 'Sockets the server ended on its own, by reason: slow_consumer (close 4014), heartbeat (no pong to its ping).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['slow_consumer', 'heartbeat'] as const) this.wsTerminations.inc({ reason }, 0);
     this.outboundJitter = histogram('rtc_sfu_outbound_stream_jitter_seconds', 'Jitter reported by subscribers in RTCP receiver reports.', seconds);
+  }
+
+  wsRefused(reason: RefusalReason): void {
+    this.wsRefusals.inc({ reason });
+  }
+
+  wsTerminated(reason: 'slow_consumer' | 'heartbeat'): void {
+    this.wsTerminations.inc({ reason });
   }
 
   setMediaEngine(engine: 'mediasoup' | 'werift'): void {

@@ -149,6 +149,8 @@ export const CloseCode = {
   RoomMoved: 4012,
   /** Shared state (Redis) is unavailable: joins fail until it returns. */
   Degraded: 4013,
+  /** The socket's send queue outgrew WS_MAX_BUFFERED_BYTES (the client does not read): reconnect, with back-off. */
+  SlowConsumer: 4014,
   /** The participant's media kept breaking the media limits (data channel bytes, rate or streams). */
   MediaAbuse: 4015,
 } as const;

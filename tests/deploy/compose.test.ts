@@ -176,6 +176,14 @@ describe('the load balancer', () => {
     }
   });
 
+  it("forwards the browser's Host with its port, and the client address the nodes trust", () => {
+    const text = conf();
+    // $host drops the port, and the server's origin check compares the page's origin with it.
+    expect(text).toMatch(/proxy_set_header\s+Host\s+\$http_host;/);
+    expect(text).toMatch(/proxy_set_header\s+X-Forwarded-For\s+\$proxy_add_x_forwarded_for;/);
+    for (const name of SFU_NODES) expect(services[name]!.environment?.TRUST_PROXY_HOPS).toBe('1');
+  });
+
   it('passes WebSocket upgrades and outlasts the heartbeat on idle sockets', () => {
     const text = conf();
     expect(text).toMatch(/proxy_http_version\s+1\.1;/);

@@ -55,6 +55,12 @@ export async function startServer(env: Record<string, string> = {}, placement: S
       LOG_LEVEL: 'info',
       // Tests that want the resume grace period set it; the rest see departures at once.
       RESUME_GRACE_MS: '0',
+      // Every test client comes from 127.0.0.1: per-address admission limits sized for
+      // browsers behind one NAT would refuse a test file's (or a bench's) sockets. The
+      // admission tests set their own (a blank value restores the default).
+      WS_MAX_SOCKETS_PER_IP: '20000',
+      WS_NEW_SOCKETS_PER_IP_PER_SECOND: '100000',
+      WS_NEW_SOCKETS_PER_IP_BURST: '100000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,13 @@
 // The HTTP side of the real server: health, readiness, the development token endpoint
-// and its production default, and a configuration error at start-up.
+// and its production default, a configuration error at start-up, limits on slow clients,
+// security headers, and /metrics on its own port.
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
+import { devToken, freePort, startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import { ClientPool } from '../helpers/wsClient.js';
 
 function postToken(url: string, body: string, contentType = 'application/json'): Promise<Response> {
@@ -91,6 +94,35 @@ describe('HTTP in development', () => {
     expect(res.status).toBe(400);
   });
 
+  it('sends security headers the call page works under: its own scripts, styles and WebSocket only, never framed', async () => {
+    const res = await fetch(`${server.url}/`);
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
+    expect(csp).toMatch(/style-src 'self'(;|$)/);
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${server.port} wss://127.0.0.1:${server.port}`);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    // Plain HTTP: no HSTS.
+    expect(res.headers.get('strict-transport-security')).toBeNull();
+    // The page has no inline script or style for the CSP to block.
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=/);
+  });
+
+  it('marks token responses Cache-Control: no-store', async () => {
+    const ok = await postToken(server.url, JSON.stringify({ room: 'demo', name: 'Ada' }));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('serves /metrics on the main port when METRICS_PORT is not set', async () => {
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(200);
+  });
+
   it('answers an unknown path with 404 NOT_FOUND', async () => {
     const res = await fetch(`${server.url}/api/nothing-here`);
     expect(res.status).toBe(404);
@@ -116,6 +148,41 @@ describe('HTTP in production', () => {
     }
   });
 
+  it('serves no source maps, and /metrics only on METRICS_PORT when that is set', async () => {
+    const metricsPort = await freePort();
+    const server = await startServer({ NODE_ENV: 'production', METRICS_PORT: String(metricsPort) });
+    try {
+      expect((await fetch(`${server.url}/app.js.map`)).status).toBe(404);
+      expect((await fetch(`${server.url}/app.js`)).status).toBe(200);
+      expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# TYPE rtc_ws_refused_total counter$/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('sends HSTS when it serves TLS itself', async () => {
+    const server = await startServer({ TLS_SELF_SIGNED: 'true' });
+    try {
+      const { request } = await import('node:https');
+      const hsts = await new Promise<string | undefined>((resolve, reject) => {
+        request(`https://127.0.0.1:${server.port}/healthz`, { rejectUnauthorized: false }, (res) => {
+          res.resume();
+          const value = res.headers['strict-transport-security'];
+          resolve(typeof value === 'string' ? value : undefined);
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(hsts).toMatch(/max-age=\d+/);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('serves the token endpoint when DEV_TOKENS=true', async () => {
     const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' });
     try {
@@ -123,6 +190,59 @@ describe('HTTP in production', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+/**
+ * Opens a raw connection, writes `head`, then one more byte of `trickle` every 100 ms, as
+ * a slowloris client does; resolves with what the server answered and when it closed.
+ */
+async function trickle(port: number, head: string, drip: string): Promise<{ answer: string; closedAfterMs: number }> {
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const started = performance.now();
+  let answer = '';
+  socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+  socket.on('error', () => {});
+  socket.write(head);
+  let i = 0;
+  const timer = setInterval(() => {
+    if (!socket.destroyed) socket.write(drip[i++ % drip.length]!);
+  }, 100);
+  try {
+    await once(socket, 'close');
+  } finally {
+    clearInterval(timer);
+  }
+  return { answer, closedAfterMs: performance.now() - started };
+}
+
+describe('HTTP limits on slow clients', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startServer({ HTTP_HEADERS_TIMEOUT_MS: '500', HTTP_REQUEST_TIMEOUT_MS: '1500' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('cuts off a client that sends its headers a byte at a time, after HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const { answer, closedAfterMs } = await trickle(server.port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: aaaaaaaa\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(450);
+    expect(closedAfterMs).toBeLessThan(3000);
+  });
+
+  it('cuts off a client that sends its body a byte at a time, after HTTP_REQUEST_TIMEOUT_MS', async () => {
+    const head = 'POST /api/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n';
+    const { answer, closedAfterMs } = await trickle(server.port, head, ' ');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(closedAfterMs).toBeGreaterThanOrEqual(1400);
+    expect(closedAfterMs).toBeLessThan(4000);
+  });
+
+  it('still serves a client that is quick', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
 

@@ -39,6 +39,22 @@ describe('heartbeat', () => {
     expect(await bob.client.request({ type: 'ping' })).toMatchObject({ ok: true });
   });
 
+  it('pongs that do not echo the server\'s ping keep nobody alive: a client that never reads but sends pongs is terminated', async () => {
+    const room = freshRoom();
+    const ada = await clients.joined(signedToken({ room, name: 'Ada' }), room);
+    const faker = await clients.joined(signedToken({ room, name: 'Faker' }), room, { autoPong: false });
+    await ada.client.nextEvent('participant-joined');
+    // Unsolicited pongs, faster than the heartbeat, with a payload of its own choosing.
+    const pongs = setInterval(() => faker.client.socket.pong(Buffer.from('alive')), HEARTBEAT_MS / 4);
+    try {
+      const left = await ada.client.nextEvent('participant-left', GONE_WITHIN_MS);
+      expect(left).toEqual({ type: 'participant-left', participantId: faker.result.participantId, reason: 'timeout' });
+      expect((await within(faker.client.closed, 1_000, 'faker closed')).code).toBe(1006);
+    } finally {
+      clearInterval(pongs);
+    }
+  });
+
   it('a socket that never joined is also terminated when it stops answering pings', async () => {
     const client = await clients.connect({ autoPong: false });
     expect((await within(client.closed, GONE_WITHIN_MS, 'silent socket terminated')).code).toBe(1006);

@@ -151,6 +151,30 @@ describe('loadConfig: TCP media', () => {
   });
 });
 
+describe('loadConfig: admission, slow consumers, HTTP limits', () => {
+  it('has bounded defaults', () => {
+    const config = loadConfig({});
+    expect(config.admission).toEqual({ allowedOrigins: [], maxSockets: 20_000, maxSocketsPerIp: 200, newSocketsPerIpPerSecond: 20, newSocketsPerIpBurst: 100, trustProxyHops: 0 });
+    expect(config).toMatchObject({ wsMaxBufferedBytes: 1024 * 1024, httpHeadersTimeoutMs: 10_000, httpRequestTimeoutMs: 30_000, metricsPort: undefined });
+  });
+
+  it('reads ALLOWED_ORIGINS as normalised origins, with PUBLIC_URL\'s origin first', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://App.Example.org, http://localhost:3000/', PUBLIC_URL: 'https://rtc.example.net/base' });
+    expect(config.admission.allowedOrigins).toEqual(['https://rtc.example.net', 'https://app.example.org', 'http://localhost:3000']);
+  });
+
+  it.each([
+    [{ ALLOWED_ORIGINS: 'https://app.example.org/path' }, /ALLOWED_ORIGINS/],
+    [{ ALLOWED_ORIGINS: 'app.example.org' }, /ALLOWED_ORIGINS/],
+    [{ WS_MAX_SOCKETS_PER_IP: '0' }, /WS_MAX_SOCKETS_PER_IP/],
+    [{ TRUST_PROXY_HOPS: '-1' }, /TRUST_PROXY_HOPS/],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '40000' }, /HTTP_HEADERS_TIMEOUT_MS: must not be above HTTP_REQUEST_TIMEOUT_MS/],
+    [{ PORT: '9000', METRICS_PORT: '9000' }, /METRICS_PORT: must differ from PORT/],
+  ])('refuses %j', (env, message) => {
+    expect(configError(env)).toMatch(message);
+  });
+});
+
 describe('loadConfig: token policy', () => {
   it('checks no audience or issuer by default and limits token lifetime to a day', () => {
     expect(loadConfig({}).tokenPolicy).toEqual({ audience: undefined, issuer: undefined, maxLifetimeSeconds: 86_400 });
