@@ -422,8 +422,13 @@ export class Call {
     let lastError = cause;
     let needsToken = false;
     let tokenIsFresh = false;
+    // Attempts that follow a back-off; an attempt "at once" (the first after an
+    // interruption, or a fresh token after a refused one) does not count.
+    let waits = 0;
+    let atOnce = tryAtOnce;
     for (let attempt = 0; ; attempt++) {
-      const delayMs = tryAtOnce ? (attempt === 0 ? 0 : this.policy.next(attempt - 1)) : this.policy.next(attempt);
+      const delayMs = atOnce ? 0 : this.policy.next(waits++);
+      atOnce = false;
       if (delayMs === 'give-up') {
         this.fail(new CallError('reconnect-failed', undefined, { cause: lastError }));
         return;
@@ -447,7 +452,9 @@ export class Call {
         // so it is reused until refused; a restarted server may no longer accept it.
         const refused = lastError.code === 'token-expired' || lastError.code === 'token-invalid';
         if (refused && !tokenIsFresh) {
+          // The server is up (it answered): ask for a new token and try with it at once.
           needsToken = true;
+          atOnce = true;
           continue;
         }
         if (lastError.final || lastError.code === 'token-refused') {
