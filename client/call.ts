@@ -13,7 +13,7 @@ import { RoomConnection } from './roomConnection.js';
 import { signalingUrl } from './signaling.js';
 import type { QualitySample } from './stats/history.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
-import type { QualityReport } from './stats/report.js';
+import type { QualityReport, VideoOff } from './stats/report.js';
 import type { ReceivedStats, TrackAssignment, VideoCounters } from './subscriber.js';
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
 import { transportChoiceProblem, type TransportChoice } from './transportChoice.js';
@@ -119,7 +119,10 @@ export class Call {
     this.getUserMedia = options.getUserMedia;
     this.transport = options.transport ?? 'auto';
     this.monitor = new QualityMonitor(
-      async () => this.connection?.qualityStats(),
+      async () => {
+        const snapshot = await this.connection?.qualityStats();
+        return snapshot && { ...snapshot, videoOff: this.videoOff() };
+      },
       (report) => this.events.emit('quality', report),
       { ...DEFAULT_QUALITY_INTERVALS, ...options.qualityIntervals },
     );
@@ -463,6 +466,14 @@ export class Call {
         }
       }
     }
+  }
+
+  /** Whose camera is off (muted, or no video sent), for the quality judgement. */
+  private videoOff(): VideoOff {
+    const local = this.localMedia;
+    const remotes = new Set<string>();
+    for (const p of this.remotes.values()) if (p.muted.video || !p.publishing.includes('video')) remotes.add(p.id);
+    return { uplink: !local.available.video || local.muted.video, remotes };
   }
 
   // ---- participants and their media ----

@@ -217,6 +217,7 @@ export class CallPage {
 
   private onState(call: Call, state: CallState, previous: CallState, error: CallError | undefined): void {
     this.setBodyState(state);
+    this.grid.setReconnecting(state === 'reconnecting');
     switch (state) {
       case 'idle':
         return;

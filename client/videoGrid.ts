@@ -24,6 +24,7 @@ export class VideoGrid {
   readonly element: HTMLDivElement;
   private local: Tile | undefined;
   private readonly remotes = new Map<string, Tile>();
+  private reconnecting = false;
 
   constructor(private readonly onAutoplayBlocked: () => void) {
     this.element = el('div', { class: 'grid', 'aria-label': 'Participants' });
@@ -37,6 +38,7 @@ export class VideoGrid {
   setLocal(name: string, stream: MediaStream | undefined, muted: { audio: boolean; video: boolean }): void {
     if (!this.local) {
       this.local = new Tile({ name, local: true });
+      this.local.setReconnecting(this.reconnecting);
       this.element.prepend(this.local.element);
       this.layout();
     }
@@ -49,6 +51,7 @@ export class VideoGrid {
     if (this.remotes.has(participant.id)) return this.updateRemote(participant);
     const tile = new Tile({ name: participant.name, local: false, participantId: participant.id, onAutoplayBlocked: this.onAutoplayBlocked });
     this.remotes.set(participant.id, tile);
+    tile.setReconnecting(this.reconnecting);
     this.element.append(tile.element);
     tile.setMuted(participant.muted);
     tile.setStream(stream);
@@ -80,11 +83,19 @@ export class VideoGrid {
     for (const [id, tile] of this.remotes) tile.setQuality(report.remotes.find((r) => r.participantId === id));
   }
 
+  /** Every badge says "Reconnecting" while the call's connection to the server is down. */
+  setReconnecting(reconnecting: boolean): void {
+    this.reconnecting = reconnecting;
+    this.local?.setReconnecting(reconnecting);
+    for (const tile of this.remotes.values()) tile.setReconnecting(reconnecting);
+  }
+
   enableAudio(): void {
     for (const tile of this.remotes.values()) tile.enableAudio();
   }
 
   clear(): void {
+    this.reconnecting = false;
     this.local?.remove();
     this.local = undefined;
     for (const tile of this.remotes.values()) tile.remove();
