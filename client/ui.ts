@@ -96,12 +96,12 @@ export class CallPage {
         'header',
         { class: 'call-header' },
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
-        el('div', { class: 'header-actions' }, this.transportSwitch, copyLink),
+        el('div', { class: 'header-actions' }, this.audioUnlock, this.transportSwitch, copyLink),
       ),
       el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element),
       this.controls.element,
     );
-    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.audioUnlock, this.toasts.element);
+    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element);
     this.setBodyState('idle');
     this.show('form');
   }
@@ -187,7 +187,7 @@ export class CallPage {
     on.push(call.on('remote-media-changed', ({ participantId, stream }) => this.grid.remoteMediaChanged(participantId, stream)));
     on.push(
       call.on('local-media-changed', ({ stream, available, muted }) => {
-        this.grid.setLocal(call.name, stream, muted);
+        this.grid.setLocal(call.name, stream, { audio: muted.audio || !available.audio, video: muted.video || !available.video });
         this.controls.update(available, muted);
       }),
     );
@@ -230,7 +230,7 @@ export class CallPage {
           this.toasts.show('Reconnected');
         }
         const local = call.localMedia;
-        this.grid.setLocal(call.name, local.stream, local.muted);
+        this.grid.setLocal(call.name, local.stream, { audio: local.muted.audio || !local.available.audio, video: local.muted.video || !local.available.video });
         this.controls.update(local.available, local.muted);
         this.updateCount();
         this.stats.setAdmin(call.grants?.admin ?? false);

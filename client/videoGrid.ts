@@ -53,7 +53,7 @@ export class VideoGrid {
     this.remotes.set(participant.id, tile);
     tile.setReconnecting(this.reconnecting);
     this.element.append(tile.element);
-    tile.setMuted(participant.muted);
+    tile.setMuted(markers(participant));
     tile.setStream(stream);
     this.layout();
   }
@@ -62,7 +62,7 @@ export class VideoGrid {
     const tile = this.remotes.get(participant.id);
     if (!tile) return;
     tile.setName(participant.name);
-    tile.setMuted(participant.muted);
+    tile.setMuted(markers(participant));
   }
 
   remoteMediaChanged(participantId: string, stream: MediaStream): void {
@@ -109,4 +109,12 @@ export class VideoGrid {
     const width = bestTileWidth(this.size, clientWidth, clientHeight);
     this.element.style.setProperty('--tile-width', `${width}px`);
   }
+}
+
+/** What a tile marks as off: muted, or not sent at all (a participant without a microphone). */
+function markers(participant: ParticipantInfo): { audio: boolean; video: boolean } {
+  return {
+    audio: participant.muted.audio || !participant.publishing.includes('audio'),
+    video: participant.muted.video || !participant.publishing.includes('video'),
+  };
 }
