@@ -13,7 +13,7 @@ import { RoomConnection } from './roomConnection.js';
 import { signalingUrl } from './signaling.js';
 import type { QualitySample } from './stats/history.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
-import type { QualityReport } from './stats/report.js';
+import type { QualityReport, VideoOff } from './stats/report.js';
 import type { ReceivedStats, TrackAssignment, VideoCounters } from './subscriber.js';
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
 import { transportChoiceProblem, type TransportChoice } from './transportChoice.js';
@@ -119,7 +119,10 @@ export class Call {
     this.getUserMedia = options.getUserMedia;
     this.transport = options.transport ?? 'auto';
     this.monitor = new QualityMonitor(
-      async () => this.connection?.qualityStats(),
+      async () => {
+        const snapshot = await this.connection?.qualityStats();
+        return snapshot && { ...snapshot, videoOff: this.videoOff() };
+      },
       (report) => this.events.emit('quality', report),
       { ...DEFAULT_QUALITY_INTERVALS, ...options.qualityIntervals },
     );
@@ -422,8 +425,13 @@ export class Call {
     let lastError = cause;
     let needsToken = false;
     let tokenIsFresh = false;
+    // Attempts that follow a back-off; an attempt "at once" (the first after an
+    // interruption, or a fresh token after a refused one) does not count.
+    let waits = 0;
+    let atOnce = tryAtOnce;
     for (let attempt = 0; ; attempt++) {
-      const delayMs = tryAtOnce ? (attempt === 0 ? 0 : this.policy.next(attempt - 1)) : this.policy.next(attempt);
+      const delayMs = atOnce ? 0 : this.policy.next(waits++);
+      atOnce = false;
       if (delayMs === 'give-up') {
         this.fail(new CallError('reconnect-failed', undefined, { cause: lastError }));
         return;
@@ -447,7 +455,9 @@ export class Call {
         // so it is reused until refused; a restarted server may no longer accept it.
         const refused = lastError.code === 'token-expired' || lastError.code === 'token-invalid';
         if (refused && !tokenIsFresh) {
+          // The server is up (it answered): ask for a new token and try with it at once.
           needsToken = true;
+          atOnce = true;
           continue;
         }
         if (lastError.final || lastError.code === 'token-refused') {
@@ -456,6 +466,14 @@ export class Call {
         }
       }
     }
+  }
+
+  /** Whose camera is off (muted, or no video sent), for the quality judgement. */
+  private videoOff(): VideoOff {
+    const local = this.localMedia;
+    const remotes = new Set<string>();
+    for (const p of this.remotes.values()) if (p.muted.video || !p.publishing.includes('video')) remotes.add(p.id);
+    return { uplink: !local.available.video || local.muted.video, remotes };
   }
 
   // ---- participants and their media ----

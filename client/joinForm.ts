@@ -1,10 +1,22 @@
 // The join form: room and display name, checked here with the same rules as the server
 // so that mistakes are explained next to the field before anything is sent. No maxlength
 // on the inputs: a pasted name that is too long gets a message instead of being cut.
-// The transport select picks the network path media may take (Auto unless testing).
+// A link's invalid values are shown the same way: kept in their field, with the reason.
+// The transport select picks the network path media may take (Auto unless testing);
+// choices the server cannot carry are disabled, with a note saying why.
+import type { PageConfig } from '../signaling/pageConfig.js';
+import type { LinkProblem } from './deepLink.js';
 import { el } from './dom.js';
-import { TRANSPORT_CHOICES, parseTransportChoice, type TransportChoice } from './transportChoice.js';
+import { TRANSPORT_CHOICES, parseTransportChoice, transportUnavailable, type TransportChoice } from './transportChoice.js';
 import { displayNameProblem, roomNameProblem } from './validation.js';
+
+/** Values to prefill; a problem puts its value in the field with its message beside it. */
+export interface JoinFormValues {
+  room: string;
+  name: string;
+  transport: TransportChoice;
+  problems?: { room?: LinkProblem; name?: LinkProblem; transport?: LinkProblem };
+}
 
 export class JoinForm {
   readonly element: HTMLFormElement;
@@ -13,7 +25,11 @@ export class JoinForm {
   private readonly transport: HTMLSelectElement;
   private readonly roomError: HTMLParagraphElement;
   private readonly nameError: HTMLParagraphElement;
+  private readonly transportNote: HTMLParagraphElement;
   private readonly submit: HTMLButtonElement;
+  private transports: PageConfig['transports'] | undefined;
+  /** A note about the link's transport, shown until the choice is changed. */
+  private linkTransportNote: string | undefined;
 
   constructor(onJoin: (room: string, name: string, transport: TransportChoice) => void) {
     this.room = el('input', {
@@ -33,11 +49,12 @@ export class JoinForm {
     });
     this.transport = el(
       'select',
-      { id: 'join-transport', name: 'transport', 'data-testid': 'join-transport' },
+      { id: 'join-transport', name: 'transport', 'data-testid': 'join-transport', 'aria-describedby': 'join-transport-note' },
       ...TRANSPORT_CHOICES.map(({ value, label }) => el('option', { value }, label)),
     );
-    this.roomError = el('p', { class: 'field-error', id: 'join-room-error', 'data-testid': 'room-error' });
-    this.nameError = el('p', { class: 'field-error', id: 'join-name-error', 'data-testid': 'name-error' });
+    this.roomError = el('p', { class: 'field-error', id: 'join-room-error', 'data-testid': 'room-error', 'aria-live': 'polite' });
+    this.nameError = el('p', { class: 'field-error', id: 'join-name-error', 'data-testid': 'name-error', 'aria-live': 'polite' });
+    this.transportNote = el('p', { class: 'field-note', id: 'join-transport-note', 'data-testid': 'transport-note' });
     this.submit = el('button', { type: 'submit', class: 'primary', 'data-testid': 'join' }, 'Join');
     this.element = el(
       'form',
@@ -51,6 +68,7 @@ export class JoinForm {
       this.nameError,
       el('label', { for: 'join-transport' }, 'Media transport'),
       this.transport,
+      this.transportNote,
       this.submit,
     );
     this.element.addEventListener('submit', (ev) => {
@@ -61,16 +79,59 @@ export class JoinForm {
     // Errors clear as soon as the field is edited, so they never describe an old value.
     this.room.addEventListener('input', () => this.setError(this.room, this.roomError, undefined));
     this.name.addEventListener('input', () => this.setError(this.name, this.nameError, undefined));
+    this.transport.addEventListener('change', () => {
+      this.linkTransportNote = undefined;
+      this.renderTransportNote();
+    });
   }
 
-  fill(room: string, name: string, transport: TransportChoice = 'auto'): void {
-    this.room.value = room;
-    this.name.value = name;
-    this.transport.value = transport;
+  fill(values: JoinFormValues): void {
+    const { problems = {} } = values;
+    this.room.value = problems.room?.value ?? values.room;
+    this.name.value = problems.name?.value ?? values.name;
+    this.setError(this.room, this.roomError, problems.room?.message);
+    this.setError(this.name, this.nameError, problems.name?.message);
+    this.linkTransportNote = problems.transport?.message;
+    this.selectTransport(values.transport);
+  }
+
+  /** Disables the choices the server cannot carry; a selected one falls back to Auto, with a note. */
+  setTransports(transports: PageConfig['transports'] | undefined): void {
+    this.transports = transports;
+    for (const option of this.transport.options) {
+      const reason = transportUnavailable(transports, parseTransportChoice(option.value));
+      option.disabled = reason !== undefined;
+      option.title = reason ?? '';
+    }
+    this.selectTransport(parseTransportChoice(this.transport.value));
   }
 
   focus(): void {
-    (this.room.value ? this.name : this.room).focus();
+    if (this.room.getAttribute('aria-invalid') === 'true' || !this.room.value) this.room.focus();
+    else this.name.focus();
+  }
+
+  private selectTransport(choice: TransportChoice): void {
+    const reason = transportUnavailable(this.transports, choice);
+    if (reason) {
+      const label = TRANSPORT_CHOICES.find((c) => c.value === choice)?.label ?? choice;
+      this.linkTransportNote = `The link asks for "${label}", which this server cannot carry, so Auto is selected.`;
+      this.transport.value = 'auto';
+    } else {
+      this.transport.value = choice;
+    }
+    this.renderTransportNote();
+  }
+
+  /** The link's note if any, then why each missing choice is missing. */
+  private renderTransportNote(): void {
+    const missing = TRANSPORT_CHOICES.flatMap(({ value, label }) => {
+      const reason = transportUnavailable(this.transports, value);
+      return reason ? [`"${label}" is not offered. ${reason}`] : [];
+    });
+    const lines = [this.linkTransportNote, ...missing].filter((l) => l !== undefined);
+    this.transportNote.replaceChildren(...lines.map((line) => el('span', { class: 'note-line' }, line)));
+    this.transportNote.hidden = lines.length === 0;
   }
 
   private validate(): { room: string; name: string } | undefined {

@@ -1,26 +1,28 @@
-// Entry point: builds the page, installs the test hook, and joins straight away when the
-// URL names both a room and a name (/?room=NAME&name=NAME); otherwise shows the form.
+// Entry point: builds the page, installs the test hook, asks the server what it can carry,
+// and joins straight away when the URL names a valid room and name
+// (/?room=NAME&name=NAME) with a transport the server offers; otherwise shows the form,
+// with what the link had right kept and what it had wrong explained.
 // `transport=auto|udp|tcp|turn` picks the network path media may take.
 import { installDebugHook } from './debugHook.js';
-import { parseTransportChoice } from './transportChoice.js';
+import { joinsAtOnce, readDeepLink } from './deepLink.js';
+import { fetchPageConfig } from './pageConfig.js';
+import { transportUnavailable } from './transportChoice.js';
 import { CallPage } from './ui.js';
-import { displayNameProblem, roomNameProblem } from './validation.js';
 
-function start(): void {
+async function start(): Promise<void> {
   const root = document.getElementById('app');
   if (!root) throw new Error('index.html has no #app element');
   const page = new CallPage(root);
   installDebugHook({ call: () => page.currentCall, openStats: () => page.openStats() });
 
-  const params = new URLSearchParams(location.search);
-  const room = (params.get('room') ?? '').trim();
-  const name = (params.get('name') ?? '').trim();
-  const transport = parseTransportChoice(params.get('transport'));
-  if (room && name && !roomNameProblem(room) && !displayNameProblem(name)) {
-    page.join(room, name, transport);
+  const link = readDeepLink(location.search);
+  const config = await fetchPageConfig();
+  page.setPageConfig(config);
+  if (joinsAtOnce(link) && !transportUnavailable(config?.transports, link.transport)) {
+    page.join(link.room, link.name, link.transport);
   } else {
-    page.showForm(roomNameProblem(room) ? '' : room, transport);
+    page.showForm({ room: link.room, name: link.name, transport: link.transport, problems: link.problems });
   }
 }
 
-start();
+void start();

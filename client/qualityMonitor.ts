@@ -4,7 +4,7 @@
 import type { ServerStreamStats } from '../signaling/protocol.js';
 import type { StatsEntry } from './stats/entries.js';
 import { QualityHistory, type QualitySample } from './stats/history.js';
-import { buildQualityReport, connectionFigures, type QualityReport, type StreamOwners } from './stats/report.js';
+import { buildQualityReport, connectionFigures, type QualityReport, type StreamOwners, type VideoOff } from './stats/report.js';
 
 export interface QualityIntervals {
   /** While only the badges show quality. */
@@ -21,6 +21,8 @@ export interface CallStatsSnapshot {
   subscriber?: StatsEntry[];
   /** Who sends the stream on each subscriber transceiver. */
   owners: StreamOwners;
+  /** Whose camera is off, so that its frame rate is not judged. */
+  videoOff?: VideoOff;
 }
 
 export class QualityMonitor {
@@ -103,13 +105,14 @@ export class QualityMonitor {
   }
 
   private consume(snapshot: CallStatsSnapshot): void {
-    const { publisher, subscriber, owners } = snapshot;
+    const { publisher, subscriber, owners, videoOff } = snapshot;
     const report = buildQualityReport({
       at: Date.now(),
       publisher: publisher && connectionFigures(this.previous.publisher, publisher),
       subscriber: subscriber && connectionFigures(this.previous.subscriber, subscriber),
       owners,
       server: this.serverStreams,
+      videoOff,
     });
     this.previous = { publisher, subscriber };
     this.last = report;

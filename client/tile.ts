@@ -59,6 +59,11 @@ export class Tile {
     this.setQuality(this.quality);
   }
 
+  /** While the call's connection to the server is down, the badge says "Reconnecting". */
+  setReconnecting(reconnecting: boolean): void {
+    this.badge.setSignalingDown(reconnecting);
+  }
+
   /** The local tile shows the uplink's quality, a remote tile what arrives from that participant. */
   setQuality(quality: LinkQuality | undefined): void {
     this.quality = quality;

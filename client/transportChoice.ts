@@ -4,8 +4,11 @@
 // applied and from ours before it is sent (otherwise the SFU's checks to our UDP
 // candidates find a UDP path anyway), and TURN is forced with a relay-only policy and
 // TCP TURN servers only.
+import { isTcpTurnUrl, type PageConfig } from '../signaling/pageConfig.js';
 import type { IceServer } from '../signaling/protocol.js';
 import { rtcConfiguration } from './ice.js';
+
+export { isTcpTurnUrl };
 
 export type TransportChoice = 'auto' | 'udp' | 'tcp' | 'turn';
 
@@ -19,12 +22,6 @@ export const TRANSPORT_CHOICES: readonly { value: TransportChoice; label: string
 /** Reads `transport=auto|udp|tcp|turn`; anything else is auto. */
 export function parseTransportChoice(value: string | null | undefined): TransportChoice {
   return TRANSPORT_CHOICES.find((c) => c.value === value)?.value ?? 'auto';
-}
-
-/** A TURN URL that reaches its server over TCP (turn:...?transport=tcp, or turns:, which is TLS over TCP). */
-export function isTcpTurnUrl(url: string): boolean {
-  if (url.startsWith('turns:')) return true;
-  return url.startsWith('turn:') && /[?&]transport=tcp(&|$)/i.test(url);
 }
 
 /** The peer connections' configuration for a choice. */
@@ -66,4 +63,22 @@ export function filterCandidates(sdp: string, choice: TransportChoice): string {
 export function transportChoiceProblem(iceServers: readonly IceServer[], choice: TransportChoice): string | undefined {
   if (choice !== 'turn') return undefined;
   return iceServers.some((s) => s.urls.some(isTcpTurnUrl)) ? undefined : 'This server offers no TURN server over TCP: the call cannot be relayed.';
+}
+
+/**
+ * Why this server cannot carry `choice` (from GET /api/config), or undefined when it can.
+ * Without the server's answer (an older server, a failed request) every choice is offered.
+ */
+export function transportUnavailable(transports: PageConfig['transports'] | undefined, choice: TransportChoice): string | undefined {
+  if (!transports) return undefined;
+  switch (choice) {
+    case 'auto':
+      return undefined;
+    case 'udp':
+      return transports.udp ? undefined : 'This server takes no media over UDP.';
+    case 'tcp':
+      return transports.iceTcp ? undefined : 'This server takes no direct TCP connections for media (it runs without RTC_ICE_TCP).';
+    case 'turn':
+      return transports.turnTcp ? undefined : 'This server has no TURN relay reachable over TCP (none configured in TURN_URLS).';
+  }
 }

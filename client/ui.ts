@@ -9,12 +9,13 @@ import { downloadText } from './download.js';
 import { CallError } from './errors.js';
 import { linkIcon, speakerIcon, warningIcon } from './icons.js';
 import { describeImpairment } from './impairmentForm.js';
-import { JoinForm } from './joinForm.js';
+import { JoinForm, type JoinFormValues } from './joinForm.js';
 import { NoticeBar } from './noticeBar.js';
 import { qualityToCsv, qualityToJson } from './stats/export.js';
 import type { ProbeView } from './probeChart.js';
 import { StatsPanel, type ExportFormat } from './statsPanel.js';
-import { parseTransportChoice, TRANSPORT_CHOICES, type TransportChoice } from './transportChoice.js';
+import type { PageConfig } from '../signaling/pageConfig.js';
+import { parseTransportChoice, TRANSPORT_CHOICES, transportUnavailable, type TransportChoice } from './transportChoice.js';
 import { Toasts } from './toasts.js';
 import { VideoGrid } from './videoGrid.js';
 
@@ -95,12 +96,12 @@ export class CallPage {
         'header',
         { class: 'call-header' },
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
-        el('div', { class: 'header-actions' }, this.transportSwitch, copyLink),
+        el('div', { class: 'header-actions' }, this.audioUnlock, this.transportSwitch, copyLink),
       ),
       el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element),
       this.controls.element,
     );
-    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.audioUnlock, this.toasts.element);
+    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element);
     this.setBodyState('idle');
     this.show('form');
   }
@@ -115,11 +116,24 @@ export class CallPage {
     this.setStatsOpen(true);
   }
 
-  /** Shows the form, prefilled; the room (and transport) usually come from the URL. */
-  showForm(room: string, transport: TransportChoice = 'auto'): void {
-    this.form.fill(room, loadName(), transport);
+  /**
+   * Shows the form, prefilled; the room (and transport) usually come from the URL. Without
+   * a name, the one used last time.
+   */
+  showForm(values: Partial<JoinFormValues> = {}): void {
+    this.form.fill({ room: values.room ?? '', name: values.name ?? loadName(), transport: values.transport ?? 'auto', problems: values.problems });
     this.show('form');
     this.form.focus();
+  }
+
+  /** What the server can carry: choices it cannot are disabled in the form and the call's switch. */
+  setPageConfig(config: PageConfig | undefined): void {
+    this.form.setTransports(config?.transports);
+    for (const option of this.transportSwitch.options) {
+      const reason = transportUnavailable(config?.transports, parseTransportChoice(option.value));
+      option.disabled = reason !== undefined;
+      option.title = reason ?? '';
+    }
   }
 
   /** Joins `room` as `name` with a new Call (the form or a deep link already checked them). */
@@ -127,7 +141,7 @@ export class CallPage {
     this.detach();
     this.notice.clear();
     saveName(name);
-    this.form.fill(room, name, transport);
+    this.form.fill({ room, name, transport });
     this.transportSwitch.value = transport;
     const call = new Call({ transport });
     this.call = call;
@@ -173,7 +187,7 @@ export class CallPage {
     on.push(call.on('remote-media-changed', ({ participantId, stream }) => this.grid.remoteMediaChanged(participantId, stream)));
     on.push(
       call.on('local-media-changed', ({ stream, available, muted }) => {
-        this.grid.setLocal(call.name, stream, muted);
+        this.grid.setLocal(call.name, stream, { audio: muted.audio || !available.audio, video: muted.video || !available.video });
         this.controls.update(available, muted);
       }),
     );
@@ -203,6 +217,7 @@ export class CallPage {
 
   private onState(call: Call, state: CallState, previous: CallState, error: CallError | undefined): void {
     this.setBodyState(state);
+    this.grid.setReconnecting(state === 'reconnecting');
     switch (state) {
       case 'idle':
         return;
@@ -215,7 +230,7 @@ export class CallPage {
           this.toasts.show('Reconnected');
         }
         const local = call.localMedia;
-        this.grid.setLocal(call.name, local.stream, local.muted);
+        this.grid.setLocal(call.name, local.stream, { audio: local.muted.audio || !local.available.audio, video: local.muted.video || !local.available.video });
         this.controls.update(local.available, local.muted);
         this.updateCount();
         this.stats.setAdmin(call.grants?.admin ?? false);
@@ -228,7 +243,7 @@ export class CallPage {
         return;
       case 'failed': {
         this.detach();
-        this.showForm(call.room, call.transport);
+        this.showForm({ room: call.room, name: call.name, transport: call.transport });
         const message = error?.message ?? 'The call ended unexpectedly.';
         if (error?.code === 'reconnect-failed') {
           this.notice.show(message, 'error', { label: 'Rejoin', run: () => this.join(call.room, call.name, call.transport) });
@@ -240,7 +255,7 @@ export class CallPage {
       case 'left':
         this.detach();
         this.notice.clear();
-        this.showForm(call.room, call.transport);
+        this.showForm({ room: call.room, name: call.name, transport: call.transport });
         return;
     }
   }

@@ -24,6 +24,7 @@ export class VideoGrid {
   readonly element: HTMLDivElement;
   private local: Tile | undefined;
   private readonly remotes = new Map<string, Tile>();
+  private reconnecting = false;
 
   constructor(private readonly onAutoplayBlocked: () => void) {
     this.element = el('div', { class: 'grid', 'aria-label': 'Participants' });
@@ -37,6 +38,7 @@ export class VideoGrid {
   setLocal(name: string, stream: MediaStream | undefined, muted: { audio: boolean; video: boolean }): void {
     if (!this.local) {
       this.local = new Tile({ name, local: true });
+      this.local.setReconnecting(this.reconnecting);
       this.element.prepend(this.local.element);
       this.layout();
     }
@@ -49,8 +51,9 @@ export class VideoGrid {
     if (this.remotes.has(participant.id)) return this.updateRemote(participant);
     const tile = new Tile({ name: participant.name, local: false, participantId: participant.id, onAutoplayBlocked: this.onAutoplayBlocked });
     this.remotes.set(participant.id, tile);
+    tile.setReconnecting(this.reconnecting);
     this.element.append(tile.element);
-    tile.setMuted(participant.muted);
+    tile.setMuted(markers(participant));
     tile.setStream(stream);
     this.layout();
   }
@@ -59,7 +62,7 @@ export class VideoGrid {
     const tile = this.remotes.get(participant.id);
     if (!tile) return;
     tile.setName(participant.name);
-    tile.setMuted(participant.muted);
+    tile.setMuted(markers(participant));
   }
 
   remoteMediaChanged(participantId: string, stream: MediaStream): void {
@@ -80,11 +83,19 @@ export class VideoGrid {
     for (const [id, tile] of this.remotes) tile.setQuality(report.remotes.find((r) => r.participantId === id));
   }
 
+  /** Every badge says "Reconnecting" while the call's connection to the server is down. */
+  setReconnecting(reconnecting: boolean): void {
+    this.reconnecting = reconnecting;
+    this.local?.setReconnecting(reconnecting);
+    for (const tile of this.remotes.values()) tile.setReconnecting(reconnecting);
+  }
+
   enableAudio(): void {
     for (const tile of this.remotes.values()) tile.enableAudio();
   }
 
   clear(): void {
+    this.reconnecting = false;
     this.local?.remove();
     this.local = undefined;
     for (const tile of this.remotes.values()) tile.remove();
@@ -98,4 +109,12 @@ export class VideoGrid {
     const width = bestTileWidth(this.size, clientWidth, clientHeight);
     this.element.style.setProperty('--tile-width', `${width}px`);
   }
+}
+
+/** What a tile marks as off: muted, or not sent at all (a participant without a microphone). */
+function markers(participant: ParticipantInfo): { audio: boolean; video: boolean } {
+  return {
+    audio: participant.muted.audio || !participant.publishing.includes('audio'),
+    video: participant.muted.video || !participant.publishing.includes('video'),
+  };
 }

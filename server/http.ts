@@ -1,4 +1,5 @@
-// The HTTP side: client files, health and readiness, and the development token endpoint.
+// The HTTP side: client files, health and readiness, the page's configuration, and the
+// development token endpoint.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
@@ -7,6 +8,7 @@ import { z } from 'zod';
 import { displayName, roomName, type TokenIssuer } from '../signaling/auth.js';
 import { bounded, ERROR_TEXT_CHARS } from '../signaling/clientValue.js';
 import type { Config } from './config.js';
+import { pageConfig } from './pageConfig.js';
 
 export interface HttpDeps {
   config: Config;
@@ -18,6 +20,8 @@ export interface HttpDeps {
   ready: () => boolean;
   /** Counts for /healthz: rooms, participants, open media connections. */
   stats: () => Record<string, number | string>;
+  /** The SFU engine that runs (for GET /api/config). */
+  mediaEngine: string;
 }
 
 /** `admin` is read only to refuse it clearly: this endpoint never grants admin (issue 12). */
@@ -38,6 +42,11 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   // With METRICS_PORT, /metrics is served there only (createMetricsApp), not to the public port.
   if (deps.config.metricsPort === undefined) app.get('/metrics', metricsHandler(deps.metrics));
+
+  // What the call page may offer (transports this server can carry); nothing secret.
+  app.get('/api/config', (_req, res) => {
+    res.json(pageConfig(deps.config, deps.mediaEngine));
+  });
 
   app.post('/api/token', express.json({ limit: '4kb' }), (req: Request, res: Response) => {
     // A token is a credential: no cache (browser or proxy) may keep it.

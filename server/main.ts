@@ -48,6 +48,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     metrics: () => metrics.render(),
     ready: () => ready && cluster.healthy(),
     stats: () => ({ connections: signalingConnections(), mediaEngine: media.name, ...rooms.stats(), ...prefixed('media', media.stats()) }),
+    mediaEngine: media.name,
   });
 
   const server = await createHttpServer(config, app);

@@ -1,29 +1,55 @@
-// The quality badge: good, fair or poor from packet loss, round-trip time and jitter,
-// judged against fixed thresholds. A figure that was not measured does not count.
+// The quality badge: good, fair or poor from what the network does (packet loss, round
+// trip, jitter) and from what a person sees and hears (video freezes, frame rate, how long
+// media waits in the jitter buffer), judged against fixed thresholds; "reconnecting" while
+// the link is down. A figure that was not measured does not count. The thresholds and
+// where they come from are in client/QUALITY.md.
 
-export type Quality = 'good' | 'fair' | 'poor' | 'unknown';
+export type Quality = 'good' | 'fair' | 'poor' | 'reconnecting' | 'unknown';
 
 export interface QualityInputs {
   lossPercent?: number;
   rttMs?: number;
   jitterMs?: number;
+  /** How long received media waited before playout (the worse of audio and video), ms. */
+  jitterBufferMs?: number;
+  /** Video freezes that ended during the interval (received video only). */
+  freezes?: number;
+  /** Video frames per second shown (received) or encoded (sent); only while video is on. */
+  fps?: number;
+  /** The link is down: its socket or its peer connection is being re-established. */
+  down?: boolean;
 }
 
-/** Good when every measured figure is below these. */
-export const GOOD_QUALITY = { lossPercent: 2, rttMs: 150, jitterMs: 30 } as const satisfies Required<QualityInputs>;
+type Judged = Exclude<keyof QualityInputs, 'down'>;
 
-/** Poor when any measured figure is at or above these. */
-export const POOR_QUALITY = { lossPercent: 8, rttMs: 400, jitterMs: 75 } as const satisfies Required<QualityInputs>;
+/** Good when every measured figure is on the good side of these (below; fps: at or above). */
+export const GOOD_QUALITY = { lossPercent: 2, rttMs: 150, jitterMs: 30, jitterBufferMs: 250, freezes: 1, fps: 15 } as const satisfies Record<Judged, number>;
 
-const FIGURES = ['lossPercent', 'rttMs', 'jitterMs'] as const;
+/** Poor when any measured figure is at or beyond these (at or above; fps: below). */
+export const POOR_QUALITY = { lossPercent: 8, rttMs: 400, jitterMs: 75, jitterBufferMs: 400, freezes: 2, fps: 10 } as const satisfies Record<Judged, number>;
 
-/** Poor if any figure reaches its poor threshold; good if all are below good; else fair. `unknown` with no figures. */
+const LOWER_IS_BETTER = ['lossPercent', 'rttMs', 'jitterMs', 'jitterBufferMs', 'freezes'] as const;
+
+/**
+ * Reconnecting while the link is down; poor if any figure reaches its poor threshold; good
+ * if every figure is on the good side; else fair. `unknown` with no figures.
+ */
 export function classifyQuality(inputs: QualityInputs): Quality {
-  const measured = FIGURES.filter((f) => inputs[f] !== undefined);
-  if (measured.length === 0) return 'unknown';
-  if (measured.some((f) => (inputs[f] ?? 0) >= POOR_QUALITY[f])) return 'poor';
-  if (measured.every((f) => (inputs[f] ?? 0) < GOOD_QUALITY[f])) return 'good';
-  return 'fair';
+  if (inputs.down) return 'reconnecting';
+  const lower = LOWER_IS_BETTER.filter((f) => inputs[f] !== undefined);
+  const fps = inputs.fps;
+  if (lower.length === 0 && fps === undefined) return 'unknown';
+  const poor = lower.some((f) => (inputs[f] as number) >= POOR_QUALITY[f]) || (fps !== undefined && fps < POOR_QUALITY.fps);
+  if (poor) return 'poor';
+  const good = lower.every((f) => (inputs[f] as number) < GOOD_QUALITY[f]) && (fps === undefined || fps >= GOOD_QUALITY.fps);
+  return good ? 'good' : 'fair';
+}
+
+/** The figures that made the verdict worse than good, for the tooltip ("freezes", "frame rate"). */
+export function limitingFigures(inputs: QualityInputs): Judged[] {
+  const out: Judged[] = LOWER_IS_BETTER.filter((f) => inputs[f] !== undefined && (inputs[f] as number) >= GOOD_QUALITY[f]);
+  if (inputs.fps !== undefined && inputs.fps < GOOD_QUALITY.fps) out.push('fps');
+  return out;
 }
 
 /** The largest of the measured values; undefined when none was measured. */

@@ -3,9 +3,9 @@
 // streams of the subscriber connection whose mid carries that participant's tracks.
 import type { MediaKind, ServerStreamStats } from '../../signaling/protocol.js';
 import { StatsSnapshot, withoutUndefined, type StatsEntry } from './entries.js';
-import { classifyQuality, worst, type Quality } from './quality.js';
+import { classifyQuality, worst, type Quality, type QualityInputs } from './quality.js';
 import { rtpStreamFigures, type StreamFigures } from './rtpStreams.js';
-import { transportFigures, type TransportFigures } from './transport.js';
+import { transportDown, transportFigures, type TransportFigures } from './transport.js';
 
 /** Everything measured on one peer connection at one moment. */
 export interface ConnectionFigures {
@@ -18,11 +18,18 @@ export interface LinkQuality {
   quality: Quality;
   /**
    * What the badge judges: the worse loss of audio and video, the audio jitter (video's
-   * only without audio) and the path's round trip.
+   * only without audio) and the path's round trip; for received media also the worse
+   * jitter-buffer delay, the video's freezes in the interval and its frame rate; for the
+   * uplink the frame rate it encodes. Frame rates only while that video is on.
    */
   lossPercent?: number;
   jitterMs?: number;
   rttMs?: number;
+  jitterBufferMs?: number;
+  freezes?: number;
+  fps?: number;
+  /** The path is down (ICE disconnected or failed): the badge says "Reconnecting". */
+  down?: boolean;
   audio?: StreamFigures;
   video?: StreamFigures;
   transport?: TransportFigures;
@@ -58,8 +65,19 @@ export function connectionFigures(previous: readonly StatsEntry[] | undefined, c
   });
 }
 
-/** The publisher connection's outbound streams, judged by what the SFU reports receiving. */
-export function uplinkQuality(figures: ConnectionFigures): LinkQuality | undefined {
+/** Whose video is off (muted, or not sent at all): a frame rate says nothing then. */
+export interface VideoOff {
+  uplink: boolean;
+  remotes: ReadonlySet<string>;
+}
+
+const NO_VIDEO_OFF: VideoOff = { uplink: false, remotes: new Set() };
+
+/**
+ * The publisher connection's outbound streams: the frame rate this page encodes, the path's
+ * round trip, and what the SFU reports receiving (loss, jitter).
+ */
+export function uplinkQuality(figures: ConnectionFigures, videoOff = false): LinkQuality | undefined {
   const streams = figures.streams.filter((s) => s.direction === 'outbound');
   if (streams.length === 0) return undefined;
   const audio = pick(streams, 'audio');
@@ -71,11 +89,12 @@ export function uplinkQuality(figures: ConnectionFigures): LinkQuality | undefin
     lossPercent: worst(lossOf(audio), lossOf(video)),
     jitterMs: networkJitter(audio, video),
     rttMs: figures.transport?.rttMs ?? worst(audio?.rttMs, video?.rttMs),
+    fps: videoOff ? undefined : video?.fps,
   });
 }
 
 /** The subscriber connection's inbound streams grouped by the participant who sends them. */
-export function remoteQualities(figures: ConnectionFigures, owners: StreamOwners): RemoteQuality[] {
+export function remoteQualities(figures: ConnectionFigures, owners: StreamOwners, videoOff: ReadonlySet<string> = new Set()): RemoteQuality[] {
   const byParticipant = new Map<string, StreamFigures[]>();
   for (const stream of figures.streams) {
     if (stream.direction !== 'inbound') continue;
@@ -91,6 +110,9 @@ export function remoteQualities(figures: ConnectionFigures, owners: StreamOwners
       lossPercent: worst(audio?.lossPercent, video?.lossPercent),
       jitterMs: networkJitter(audio, video),
       rttMs: figures.transport?.rttMs,
+      jitterBufferMs: worst(audio?.jitterBufferMs, video?.jitterBufferMs),
+      freezes: video?.newFreezes,
+      fps: videoOff.has(participantId) ? undefined : video?.fps,
     });
     return { participantId, ...link };
   });
@@ -102,11 +124,13 @@ export function buildQualityReport(input: {
   subscriber?: ConnectionFigures;
   owners: StreamOwners;
   server: readonly ServerStreamStats[];
+  videoOff?: VideoOff;
 }): QualityReport {
+  const videoOff = input.videoOff ?? NO_VIDEO_OFF;
   return withoutUndefined<QualityReport>({
     at: input.at,
-    uplink: input.publisher && uplinkQuality(input.publisher),
-    remotes: input.subscriber ? remoteQualities(input.subscriber, input.owners) : [],
+    uplink: input.publisher && uplinkQuality(input.publisher, videoOff.uplink),
+    remotes: input.subscriber ? remoteQualities(input.subscriber, input.owners, videoOff.remotes) : [],
     server: [...input.server],
   });
 }
@@ -145,9 +169,11 @@ function summarise(
   audio: StreamFigures | undefined,
   video: StreamFigures | undefined,
   transport: TransportFigures | undefined,
-  judged: { lossPercent?: number; jitterMs?: number; rttMs?: number },
+  judged: Omit<QualityInputs, 'down'>,
 ): LinkQuality {
-  return withoutUndefined<LinkQuality>({ quality: classifyQuality(judged), ...judged, audio, video, transport });
+  const down = transportDown(transport) || undefined;
+  const inputs = withoutUndefined<QualityInputs>({ ...judged, down });
+  return withoutUndefined<LinkQuality>({ quality: classifyQuality(inputs), ...inputs, audio, video, transport });
 }
 
 /**

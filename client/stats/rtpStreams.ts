@@ -36,6 +36,10 @@ export interface StreamFigures {
   height?: number;
   /** Inbound video: freezes since the stream started. */
   freezeCount?: number;
+  /** Inbound video: freezes that ended during the interval (ΔfreezeCount). */
+  newFreezes?: number;
+  /** Inbound video: time spent frozen during the interval (ΔtotalFreezesDuration), ms. */
+  frozenMs?: number;
   /** Retransmission requests sent (inbound) or received (outbound) since the stream started. */
   nackCount?: number;
   /** Keyframe requests sent (inbound) or received (outbound) since the stream started. */
@@ -84,6 +88,8 @@ function inboundFigures(previous: StatsSnapshot | undefined, current: StatsSnaps
     width: num(entry, 'frameWidth'),
     height: num(entry, 'frameHeight'),
     freezeCount: num(entry, 'freezeCount'),
+    newFreezes: kind === 'video' && before ? delta(before, entry, 'freezeCount') : undefined,
+    frozenMs: kind === 'video' && before ? scaled(delta(before, entry, 'totalFreezesDuration'), 1000) : undefined,
     nackCount: num(entry, 'nackCount'),
     pliCount: num(entry, 'pliCount'),
     codec: text(current.get(entry.codecId), 'mimeType'),
@@ -155,6 +161,10 @@ function jitterBufferDelay(before: StatsEntry | undefined, entry: StatsEntry): n
   const delay = before ? delta(before, entry, 'jitterBufferDelay') : num(entry, 'jitterBufferDelay');
   const emitted = before ? delta(before, entry, 'jitterBufferEmittedCount') : num(entry, 'jitterBufferEmittedCount');
   return delay === undefined || !emitted ? undefined : (delay / emitted) * 1000;
+}
+
+function scaled(value: number | undefined, factor: number): number | undefined {
+  return value === undefined ? undefined : value * factor;
 }
 
 function rate(amount: number | undefined, seconds: number, scale = 1): number | undefined {

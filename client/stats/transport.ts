@@ -16,6 +16,15 @@ export interface TransportFigures {
   relayed: boolean;
   /** The browser's estimate of the bandwidth it may send, kbps. */
   availableOutgoingKbps?: number;
+  /** The ICE and DTLS state of the transport (RTCTransportStats), e.g. connected, disconnected, failed. */
+  iceState?: string;
+  dtlsState?: string;
+}
+
+/** Whether the path is down: ICE lost it (disconnected, failed) or DTLS failed or closed. */
+export function transportDown(figures: TransportFigures | undefined): boolean {
+  if (!figures) return false;
+  return figures.iceState === 'disconnected' || figures.iceState === 'failed' || figures.dtlsState === 'failed' || figures.dtlsState === 'closed';
 }
 
 /**
@@ -38,7 +47,13 @@ export function selectedCandidatePair(snapshot: StatsSnapshot): StatsEntry | und
 /** The selected path's figures; undefined before ICE selected one. */
 export function transportFigures(snapshot: StatsSnapshot): TransportFigures | undefined {
   const pair = selectedCandidatePair(snapshot);
-  if (!pair) return undefined;
+  const transport = snapshot.ofType('transport')[0];
+  const state = { iceState: text(transport, 'iceState'), dtlsState: text(transport, 'dtlsState') };
+  // A path that went down can lose its selected pair: the state alone still says so.
+  if (!pair) {
+    const down = withoutUndefined<TransportFigures>({ relayed: false, ...state });
+    return transportDown(down) ? down : undefined;
+  }
   const local = snapshot.get(pair.localCandidateId);
   const remote = snapshot.get(pair.remoteCandidateId);
   const localCandidateType = text(local, 'candidateType');
@@ -52,6 +67,7 @@ export function transportFigures(snapshot: StatsSnapshot): TransportFigures | un
     relayProtocol: localCandidateType === 'relay' ? text(local, 'relayProtocol') : undefined,
     relayed: localCandidateType === 'relay' || remoteCandidateType === 'relay',
     availableOutgoingKbps: outgoing === undefined ? undefined : outgoing / 1000,
+    ...state,
   };
   return withoutUndefined(figures);
 }

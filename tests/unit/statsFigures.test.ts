@@ -185,6 +185,8 @@ describe('the transport: the selected candidate pair', () => {
       remoteCandidateType: 'host',
       relayed: false,
       availableOutgoingKbps: 300,
+      iceState: 'connected',
+      dtlsState: 'connected',
     });
   });
 

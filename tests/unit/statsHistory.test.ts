@@ -62,7 +62,10 @@ describe('exports', () => {
     const parsed = JSON.parse(qualityToJson(input)) as { room: string; exportedAt: string; thresholds: unknown; series: { key: string; name: string; samples: QualitySample[] }[] };
     expect(parsed.room).toBe('demo');
     expect(parsed.exportedAt).toBe('2026-01-01T12:01:00.000Z');
-    expect(parsed.thresholds).toEqual({ good: { lossPercent: 2, rttMs: 150, jitterMs: 30 }, poor: { lossPercent: 8, rttMs: 400, jitterMs: 75 } });
+    expect(parsed.thresholds).toEqual({
+      good: { lossPercent: 2, rttMs: 150, jitterMs: 30, jitterBufferMs: 250, freezes: 1, fps: 15 },
+      poor: { lossPercent: 8, rttMs: 400, jitterMs: 75, jitterBufferMs: 400, freezes: 2, fps: 10 },
+    });
     expect(parsed.series.map((s) => [s.key, s.name, s.samples.length])).toEqual([
       ['uplink', 'You (uplink)', 1],
       ['bob', 'Bob, "the builder"', 1],

@@ -1,11 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerStreamStats } from '../../signaling/protocol.js';
-import { classifyQuality, GOOD_QUALITY, POOR_QUALITY, worst } from '../../client/stats/quality.js';
+import { classifyQuality, GOOD_QUALITY, limitingFigures, POOR_QUALITY, worst } from '../../client/stats/quality.js';
 import { buildQualityReport, connectionFigures, serverFigures } from '../../client/stats/report.js';
 import { publisherFirst, publisherSecond, REMOTE_PARTICIPANT, SUBSCRIBER_MIDS, subscriberFirst, subscriberSecond } from './fixtures/chromeStats.js';
 import { edit, entry } from './fixtures/edit.js';
 
 describe('the quality badge', () => {
+  const healthy = { lossPercent: 0, rttMs: 5, jitterMs: 2, jitterBufferMs: 60, freezes: 0, fps: 25 };
+
+  it('judges what a viewer sees: a 3 s jitter buffer, freezes or a low frame rate are never "good"', () => {
+    expect(classifyQuality(healthy)).toBe('good');
+    // Seen in issue 14 under "Good": a 3 s jitter buffer and freezes, on a clean network.
+    expect(classifyQuality({ ...healthy, jitterBufferMs: 3000 })).toBe('poor');
+    expect(classifyQuality({ ...healthy, freezes: 16 })).toBe('poor');
+    expect(classifyQuality({ ...healthy, freezes: 1 })).toBe('fair');
+    expect(classifyQuality({ ...healthy, jitterBufferMs: 250 })).toBe('fair');
+    expect(classifyQuality({ ...healthy, jitterBufferMs: 400 })).toBe('poor');
+    expect(classifyQuality({ ...healthy, fps: 14.9 })).toBe('fair');
+    expect(classifyQuality({ ...healthy, fps: 15 })).toBe('good');
+    expect(classifyQuality({ ...healthy, fps: 9.9 })).toBe('poor');
+    expect(classifyQuality({ fps: 0 })).toBe('poor');
+  });
+
+  it('says "reconnecting" while the link is down, whatever was measured', () => {
+    expect(classifyQuality({ ...healthy, down: true })).toBe('reconnecting');
+    expect(classifyQuality({ down: true })).toBe('reconnecting');
+    expect(classifyQuality({ down: false })).toBe('unknown');
+  });
+
+  it('names the figures that held the verdict back', () => {
+    expect(limitingFigures(healthy)).toEqual([]);
+    expect(limitingFigures({ ...healthy, freezes: 2, fps: 8, lossPercent: 3 })).toEqual(['lossPercent', 'freezes', 'fps']);
+  });
+
   it('is good when loss, round trip and jitter are all below the good thresholds', () => {
     expect(classifyQuality({ lossPercent: 0, rttMs: 20, jitterMs: 3 })).toBe('good');
     expect(classifyQuality({ lossPercent: 1.99, rttMs: 149, jitterMs: 29.9 })).toBe('good');
@@ -27,7 +54,8 @@ describe('the quality badge', () => {
   });
 
   it('documents thresholds where good is stricter than poor', () => {
-    for (const key of ['lossPercent', 'rttMs', 'jitterMs'] as const) expect(GOOD_QUALITY[key]).toBeLessThan(POOR_QUALITY[key]);
+    for (const key of ['lossPercent', 'rttMs', 'jitterMs', 'jitterBufferMs', 'freezes'] as const) expect(GOOD_QUALITY[key]).toBeLessThan(POOR_QUALITY[key]);
+    expect(GOOD_QUALITY.fps).toBeGreaterThan(POOR_QUALITY.fps);
     expect(worst(undefined, 3, 1)).toBe(3);
     expect(worst(undefined)).toBeUndefined();
   });
@@ -54,7 +82,10 @@ describe('the call report: uplink and one entry per remote participant', () => {
     const remote = report.remotes[0];
     expect(remote?.audio?.kind).toBe('audio');
     expect(remote?.video?.kind).toBe('video');
-    expect(remote).toMatchObject({ quality: 'good', lossPercent: 0, rttMs: 1, transport: { protocol: 'udp', relayed: false } });
+    // The recording decodes 12 frames/s (the sender's bandwidth estimate was still ramping
+    // up): what the viewer sees is jerky, whatever the network figures say.
+    expect(remote).toMatchObject({ quality: 'fair', lossPercent: 0, rttMs: 1, fps: 12, freezes: 0, transport: { protocol: 'udp', relayed: false } });
+    expect(remote?.jitterBufferMs).toBeCloseTo(44.2, 1);
   });
 
   it('judges jitter by the audio stream: video jitter on a perfect loopback path is already 37 ms', () => {
@@ -98,6 +129,36 @@ describe('the call report: uplink and one entry per remote participant', () => {
     ]);
     const unowned = buildQualityReport({ at: 0, subscriber: figures, owners: { byMid: new Map() }, server: [] });
     expect(unowned.remotes).toEqual([]);
+  });
+
+  it('counts the freezes of the interval, not since the stream started, and a frame rate only while the camera is on', () => {
+    const frozenBefore = edit(subscriberFirst, 'IT01V3228574979', { freezeCount: 14, framesPerSecond: 25 });
+    const frozenNow = edit(subscriberSecond, 'IT01V3228574979', { freezeCount: 16, totalFreezesDuration: 0.9, framesPerSecond: 25 });
+    const figures = connectionFigures(frozenBefore, frozenNow);
+    const remote = buildQualityReport({ at: 0, subscriber: figures, owners: { byMid: SUBSCRIBER_MIDS }, server: [] }).remotes[0];
+    expect(remote).toMatchObject({ freezes: 2, quality: 'poor' });
+    expect(remote?.video?.frozenMs).toBeCloseTo(900, 6);
+    // Camera off: the black frames' rate (12 here) is not judged.
+    const cameraOff = buildQualityReport({ at: 0, subscriber: connectionFigures(subscriberFirst, subscriberSecond), owners: { byMid: SUBSCRIBER_MIDS }, server: [], videoOff: { uplink: false, remotes: new Set([REMOTE_PARTICIPANT]) } }).remotes[0];
+    expect(cameraOff).toMatchObject({ quality: 'good' });
+    expect(cameraOff?.fps).toBeUndefined();
+  });
+
+  it('judges the uplink by what this page sends: the frame rate it encodes, unless its camera is off', () => {
+    expect(report.uplink).toMatchObject({ quality: 'good', fps: 16 });
+    const slow = edit(publisherSecond, 'OT01V1774561952', { framesPerSecond: 5 });
+    expect(buildQualityReport({ at: 0, publisher: connectionFigures(publisherFirst, slow), owners: { byMid: new Map() }, server: [] }).uplink?.quality).toBe('poor');
+    const off = buildQualityReport({ at: 0, publisher: connectionFigures(publisherFirst, slow), owners: { byMid: new Map() }, server: [], videoOff: { uplink: true, remotes: new Set() } }).uplink;
+    expect(off).toMatchObject({ quality: 'good' });
+    expect(off?.fps).toBeUndefined();
+  });
+
+  it('says "reconnecting" for every link of a connection whose ICE path is down', () => {
+    const down = edit(subscriberSecond, 'T01', { iceState: 'disconnected' });
+    const remote = buildQualityReport({ at: 0, subscriber: connectionFigures(subscriberFirst, down), owners: { byMid: SUBSCRIBER_MIDS }, server: [] }).remotes[0];
+    expect(remote).toMatchObject({ quality: 'reconnecting', down: true });
+    const failed = edit(publisherSecond, 'T01', { dtlsState: 'failed' });
+    expect(buildQualityReport({ at: 0, publisher: connectionFigures(publisherFirst, failed), owners: { byMid: new Map() }, server: [] }).uplink?.quality).toBe('reconnecting');
   });
 
   it('has no uplink while nothing is sent', () => {

@@ -1,7 +1,8 @@
 // The transport a person forces: which SFU candidates survive, and which ICE servers
 // and policy the browser's peer connections get.
 import { describe, expect, it } from 'vitest';
-import { filterCandidates, isTcpTurnUrl, parseTransportChoice, transportChoiceProblem, transportConfiguration } from '../../client/transportChoice.js';
+import { parsePageConfig } from '../../client/pageConfig.js';
+import { filterCandidates, isTcpTurnUrl, parseTransportChoice, transportChoiceProblem, transportConfiguration, transportUnavailable } from '../../client/transportChoice.js';
 
 const OFFER = [
   'v=0',
@@ -70,5 +71,30 @@ describe('parsing the choice', () => {
     expect(isTcpTurnUrl('turns:h:443?transport=tcp')).toBe(true);
     expect(isTcpTurnUrl('turn:h:3478')).toBe(false);
     expect(isTcpTurnUrl('stun:h:3478')).toBe(false);
+  });
+});
+
+describe('what the server can carry (GET /api/config)', () => {
+  const none = { udp: true, iceTcp: false, turnTcp: false };
+
+  it('a server without ICE-TCP or TURN offers Auto and UDP only, and says why the others are missing', () => {
+    expect(transportUnavailable(none, 'auto')).toBeUndefined();
+    expect(transportUnavailable(none, 'udp')).toBeUndefined();
+    expect(transportUnavailable(none, 'tcp')).toMatch(/RTC_ICE_TCP/);
+    expect(transportUnavailable(none, 'turn')).toMatch(/no TURN relay reachable over TCP/);
+  });
+
+  it('a server with both offers everything; without its answer every choice is offered', () => {
+    for (const choice of ['auto', 'udp', 'tcp', 'turn'] as const) {
+      expect(transportUnavailable({ udp: true, iceTcp: true, turnTcp: true }, choice)).toBeUndefined();
+      expect(transportUnavailable(undefined, choice)).toBeUndefined();
+    }
+  });
+
+  it('reads the answer, and refuses one of another shape', () => {
+    expect(parsePageConfig({ engine: 'werift', transports: none })).toEqual({ engine: 'werift', transports: none });
+    expect(parsePageConfig({ engine: 'werift', transports: { udp: true, iceTcp: 'yes', turnTcp: false } })).toBeUndefined();
+    expect(parsePageConfig({ transports: none })).toBeUndefined();
+    expect(parsePageConfig('nope')).toBeUndefined();
   });
 });
