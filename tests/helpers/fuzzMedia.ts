@@ -60,12 +60,12 @@ export async function fuzzMediaPorts(targets: MediaTargets, seed: number, stop: 
     const udp = [...targets.udp];
     const tcp = [...targets.tcp];
     const bytes = fc.sample(packets, { seed: seed + round, numRuns: batch });
-    if (udp.length > 0) {
+    if (udp.length > 0 && perSecond > 0) {
       for (const [i, b] of bytes.entries()) socket.send(b, udp[(round + i) % udp.length]!, '127.0.0.1');
       stats.datagrams += bytes.length;
     }
     // An ICE-TCP connection every few rounds: a framed chunk, an unframed one, then gone.
-    if (tcp.length > 0 && round % 4 === 0) {
+    if (tcp.length > 0 && perSecond > 0 && round % 4 === 0) {
       const port = tcp[round % tcp.length]!;
       const framed = Buffer.alloc(2);
       framed.writeUInt16BE(bytes[0]!.length);

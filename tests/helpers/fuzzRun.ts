@@ -25,6 +25,8 @@ export interface FuzzOptions {
   joinedLanes: number;
   /** Frames drawn per connection; a connection also ends when the server closes it. */
   framesPerConnection?: number;
+  /** Datagrams a second to the media ports (0: none). */
+  mediaPerSecond?: number;
 }
 
 export interface Violation {
@@ -51,8 +53,8 @@ export interface FuzzResult {
   rss: { startBytes: number; maxBytes: number; endBytes: number };
   media: MediaFuzzStats;
   elapsedMs: number;
-  /** The server's own counts once the fuzzers are gone: /healthz and the V8 heap from /metrics. */
-  after: { healthz: Record<string, unknown>; heapUsedBytes: number };
+  /** The server's own counts once the fuzzers are gone (/healthz). */
+  after: Record<string, unknown>;
   /** CPU seconds the server (with its workers) and this fuzzer used during the run. */
   cpuSeconds: { server: number; fuzzer: number };
 }
@@ -86,13 +88,10 @@ export function treeRssBytes(pid: number): number {
   return total;
 }
 
-async function afterRun(url: string): Promise<FuzzResult['after']> {
+async function afterRun(url: string): Promise<Record<string, unknown>> {
   // Closes and leaves reach the rooms within a moment; a second is plenty on loopback.
   await new Promise((r) => setTimeout(r, 1000));
-  const healthz = (await (await fetch(`${url}/healthz`)).json()) as Record<string, unknown>;
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  const heapUsedBytes = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(metrics)?.[1] ?? NaN);
-  return { healthz, heapUsedBytes };
+  return (await (await fetch(`${url}/healthz`)).json()) as Record<string, unknown>;
 }
 
 /** CPU seconds (user + system) of the process and its children, from /proc. */
@@ -129,7 +128,7 @@ export async function fuzzServer(o: FuzzOptions): Promise<FuzzResult> {
     media: { datagrams: 0, tcpConnections: 0, tcpBytes: 0 },
     elapsedMs: 0,
     cpuSeconds: { server: 0, fuzzer: 0 },
-    after: { healthz: {}, heapUsedBytes: 0 },
+    after: {},
   };
   const serverCpu0 = treeCpuSeconds(o.pid);
   const fuzzerCpu0 = process.cpuUsage();
@@ -162,7 +161,7 @@ export async function fuzzServer(o: FuzzOptions): Promise<FuzzResult> {
       await new Promise((r) => setTimeout(r, HEALTHZ_EVERY_MS));
     }
   })();
-  const media = fuzzMediaPorts(targets, o.seed, finished);
+  const media = fuzzMediaPorts(targets, o.seed, finished, o.mediaPerSecond ?? 1000);
 
   // A participant that publishes Chromium's real offer and stays: its media ports exist all run.
   const anchorRoom = `fuzz-${o.seed}-0`;
