@@ -159,6 +159,13 @@ function metric(text: string, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** The sum of a labelled gauge over all its label values. */
+function sumOf(text: string, name: string): number {
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}
+
 async function redisKeyCount(): Promise<number> {
   const client = createClient({ url: redis.url, socket: { connectTimeout: 1000, reconnectStrategy: false } });
   client.on('error', () => {});
@@ -193,8 +200,8 @@ async function sample(quiet: boolean): Promise<void> {
       quiet,
       heapUsedMiB: Math.round((heapBytes / 1024 / 1024) * 10) / 10,
       rssMiB: Math.round(metric(text, 'process_resident_memory_bytes') / 1024 / 1024),
-      // Node 24 has no process._getActiveHandles; active resources are the libuv handles and requests.
-      handles: metric(text, 'nodejs_active_resources_total'),
+      // Active libuv resources (handles, requests, timers), summed over nodejs_active_resources's types.
+      handles: sumOf(text, 'nodejs_active_resources'),
       sockets: inodes.size,
       udpPorts: countIn('udp', inodes),
       tcpSockets: countIn('tcp', inodes),
