@@ -20,6 +20,7 @@ import {
   type LocalTransport,
   type SubscriberSlot,
 } from './sdp.js';
+import { guarded } from './faults.js';
 import { StreamCounters, type StatsSink } from './streamStats.js';
 
 
@@ -34,6 +35,8 @@ export interface ParticipantContext {
   produced(participant: MediasoupParticipant, producer: Producer): void;
   /** This participant closed (it left, or its room closed). */
   closed(participant: MediasoupParticipant): void;
+  /** One of this participant's callbacks failed: counted, and its media ends. Never throws. */
+  fault(participant: MediasoupParticipant, what: string, err: unknown): void;
 }
 
 interface Slot {
@@ -211,7 +214,7 @@ export class MediasoupParticipant implements MediaParticipant {
       if (this.closed) return consumer.close();
       slot.consumer = consumer;
       slot.lastParameters = consumer.rtpParameters;
-      const drop = (): void => this.dropConsumer(slot, consumer);
+      const drop = this.guard('consumer closed', () => this.dropConsumer(slot, consumer));
       consumer.on('producerclose', drop);
       consumer.on('transportclose', drop);
       this.scheduleNegotiation();
@@ -223,7 +226,7 @@ export class MediasoupParticipant implements MediaParticipant {
     this.closed = true;
     for (const transport of [this.publisher, this.subscriber]) {
       transport?.then(
-        (t) => t.close(),
+        guarded((what, err) => this.context.fault(this, what, err), 'transport close', (t: WebRtcTransport) => t.close()),
         () => undefined,
       );
     }
@@ -274,9 +277,9 @@ export class MediasoupParticipant implements MediaParticipant {
   private awaitKeyframe(slot: Slot, consumer: Consumer): void {
     if (consumer.kind !== 'video') return;
     let seen = false;
-    const onTrace = (trace: { type: string; direction: string }): void => {
+    const onTrace = this.guard('consumer trace', (trace: { type: string; direction: string }) => {
       if (trace.type === 'keyframe' && trace.direction === 'out') seen = true;
-    };
+    });
     consumer.on('trace', onTrace);
     consumer.enableTraceEvent(['keyframe']).catch(() => undefined);
     let attempts = 0;
@@ -287,10 +290,13 @@ export class MediasoupParticipant implements MediaParticipant {
       if (!consumer.closed) consumer.enableTraceEvent([]).catch(() => undefined);
     };
     clearInterval(slot.keyframeTimer);
-    slot.keyframeTimer = setInterval(() => {
-      if (seen || consumer.closed || slot.consumer !== consumer || ++attempts > 20) return stop();
-      consumer.requestKeyFrame().catch(() => undefined);
-    }, 500);
+    slot.keyframeTimer = setInterval(
+      this.guard('keyframe timer', () => {
+        if (seen || consumer.closed || slot.consumer !== consumer || ++attempts > 20) return stop();
+        consumer.requestKeyFrame().catch(() => undefined);
+      }),
+      500,
+    );
   }
 
   private dropConsumer(slot: Slot, consumer: Consumer): void {
@@ -303,10 +309,10 @@ export class MediasoupParticipant implements MediaParticipant {
   }
 
   private enqueue(step: () => Promise<void>): void {
+    // A failed step is the engine's failure (nothing the browser sent): counted, and this
+    // participant's media ends; the chain itself never rejects, so later steps still run.
     this.work = this.work.then(step).catch((err: unknown) => {
-      if (this.closed) return;
-      this.context.log.error('subscriber media failed', { room: this.context.room, participant: this.id, error: String(err) });
-      this.events.failed(`subscriber media failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!this.closed) this.context.fault(this, 'subscriber media', err);
     });
   }
 
@@ -315,10 +321,12 @@ export class MediasoupParticipant implements MediaParticipant {
     if (this.offered || this.negotiationScheduled || this.closed) return;
     this.negotiationScheduled = true;
     // Changes made in the same tick (several tracks of one publisher) share one offer.
-    setImmediate(() => {
-      this.negotiationScheduled = false;
-      this.enqueue(() => this.negotiate());
-    });
+    setImmediate(
+      this.guard('negotiation', () => {
+        this.negotiationScheduled = false;
+        this.enqueue(() => this.negotiate());
+      }),
+    );
   }
 
   private async negotiate(): Promise<void> {
@@ -360,13 +368,24 @@ export class MediasoupParticipant implements MediaParticipant {
       appData: { participantId: this.id, role },
     });
     if (this.closed) transport.close();
-    transport.on('dtlsstatechange', (state) => {
-      if ((state === 'failed' || state === 'closed') && !this.closed) this.events.failed(`${role} DTLS ${state}`);
-    });
-    transport.on('icestatechange', (state) => {
-      if (state === 'disconnected' && !this.closed) this.context.log.debug('ice disconnected', { room: this.context.room, participant: this.id, role });
-    });
+    transport.on(
+      'dtlsstatechange',
+      this.guard(`${role} DTLS state`, (state: string) => {
+        if ((state === 'failed' || state === 'closed') && !this.closed) this.events.failed(`${role} DTLS ${state}`);
+      }),
+    );
+    transport.on(
+      'icestatechange',
+      this.guard(`${role} ICE state`, (state: string) => {
+        if (state === 'disconnected' && !this.closed) this.context.log.debug('ice disconnected', { room: this.context.room, participant: this.id, role });
+      }),
+    );
     return transport;
+  }
+
+  /** A callback of this participant, guarded: a throw is counted and ends this participant's media. */
+  private guard<A extends unknown[]>(what: string, run: (...args: A) => void): (...args: A) => void {
+    return guarded((w, err) => this.context.fault(this, w, err), what, run);
   }
 
   private assertOpen(): void {
