@@ -3,8 +3,9 @@
 // room's owner when it is another node. Sessions never ask which.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Grants } from './auth.js';
+import type { PictureSize } from './layers.js';
 import type { MediaParticipant } from './media.js';
-import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo } from './protocol.js';
+import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, VideoSizeResult } from './protocol.js';
 import type { MemberSink, RoomDirectory } from './room.js';
 import { answerProblem, offerProblem, refuseIf, SdpRefusedError } from './sdpCheck.js';
 
@@ -38,9 +39,11 @@ export type ServiceJoinOutcome =
 
 export interface RoomService {
   join(join: ServiceJoin): Promise<ServiceJoinOutcome>;
-  publish(ref: MemberRef, offerSdp: string): Promise<string>;
+  publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string>;
   answer(ref: MemberRef, answerSdp: string): Promise<void>;
   mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void>;
+  /** The member's tile for `publisherId`'s video is `tile` device pixels (see `video-size`). */
+  videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult>;
   setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void>;
   /** The participant left for good. */
   leave(ref: MemberRef, reason: LeaveReason): Promise<void>;
@@ -127,10 +130,10 @@ export class LocalRoomService implements RoomService {
     this.rooms.get(room)?.evict();
   }
 
-  async publish(ref: MemberRef, offerSdp: string): Promise<string> {
+  async publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string> {
     const media = this.media(ref);
     refuseIf(offerProblem(offerSdp));
-    return media.publish(offerSdp);
+    return media.publish(offerSdp, video);
   }
 
   /**
@@ -149,6 +152,11 @@ export class LocalRoomService implements RoomService {
 
   async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
     this.rooms.get(ref.room)?.setMuted(ref.participantId, kind, muted);
+  }
+
+  /** Engines that forward one layer accept it and change nothing. */
+  async videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult> {
+    return this.media(ref).preferVideoSize?.(publisherId, tile) ?? { layers: [], spatialLayer: null };
   }
 
   async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {

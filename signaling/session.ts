@@ -44,7 +44,12 @@ export interface SessionDeps {
   onRequest?: (type: string, outcome: 'ok' | ErrorCode, seconds: number) => void;
   /** Observes each failure caught outside a request (a timer, a socket event), for metrics. */
   onInternalError?: () => void;
+  /** `video-size` reports a client may sustain per second, and the burst it may send at once (VIDEO_SIZE_RATE_PER_SECOND, VIDEO_SIZE_BURST). */
+  videoSizeRate?: { perSecond: number; burst: number };
 }
+
+/** Without configuration: a page resizing sixteen tiles at once fits in the burst. */
+const VIDEO_SIZE_RATE = { perSecond: 10, burst: 30 };
 
 /** Requests per second a client may sustain, and the burst it may send at once. */
 const RATE_PER_SECOND = 50;
@@ -69,11 +74,13 @@ export class Session {
   private tokens = RATE_BURST;
   private tokensAt = Date.now();
   private errorTimes: number[] = [];
+  private readonly videoSizeBucket: TokenBucket;
 
   constructor(
     private readonly socket: SessionSocket,
     private readonly deps: SessionDeps,
   ) {
+    this.videoSizeBucket = new TokenBucket(deps.videoSizeRate ?? VIDEO_SIZE_RATE);
     this.joinTimer = setTimeout(
       this.contained('join deadline', () => this.end(CloseCode.AuthTimeout, 'no join within deadline')),
       deps.joinTimeoutMs,
@@ -193,7 +200,7 @@ export class Session {
       switch (msg.type) {
         case 'publish': {
           if (!member.grants.publish) throw new RequestError(ErrorCode.Forbidden, 'token has no publish grant');
-          return { sdp: await this.sdpStep('offer', () => this.deps.rooms.publish(member, msg.sdp)) };
+          return { sdp: await this.sdpStep('offer', () => this.deps.rooms.publish(member, msg.sdp, msg.video)) };
         }
         case 'answer':
           await this.sdpStep('answer', () => this.deps.rooms.answer(member, msg.sdp));
@@ -203,6 +210,9 @@ export class Session {
           return {};
         case 'leave':
           return {};
+        case 'video-size':
+          if (!this.videoSizeBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
+          return this.deps.rooms.videoSize(member, msg.participantId, { width: msg.width, height: msg.height });
         case 'set-impairment': {
           if (!member.grants.admin) throw new RequestError(ErrorCode.Forbidden, 'token has no admin grant');
           if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, 'impairment is disabled on this server (SFU_IMPAIRMENT=true with the werift engine enables it)');
@@ -322,5 +332,28 @@ export class Session {
   private send(message: ServerMessage): void {
     if (this.state === 'closed') return;
     this.socket.send(JSON.stringify(message));
+  }
+}
+
+/** A token bucket: `burst` at once, refilled at `perSecond`. */
+class TokenBucket {
+  readonly perSecond: number;
+  private readonly burst: number;
+  private tokens: number;
+  private at = Date.now();
+
+  constructor(rate: { perSecond: number; burst: number }) {
+    this.perSecond = rate.perSecond;
+    this.burst = rate.burst;
+    this.tokens = rate.burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 }

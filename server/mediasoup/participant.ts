@@ -7,7 +7,7 @@ import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import type { ServerStreamStats, TrackMapping } from '../../signaling/protocol.js';
+import type { ServerStreamStats, TrackMapping, VideoSizeResult } from '../../signaling/protocol.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import {
   SdpError,
@@ -20,7 +20,9 @@ import {
   type LocalTransport,
   type SubscriberSlot,
 } from './sdp.js';
+import type { PictureSize } from '../../signaling/layers.js';
 import { guarded } from './faults.js';
+import { consumerLayerOptions, preferLayer, setProducerSource } from './layers.js';
 import { StreamCounters, type StatsSink } from './streamStats.js';
 
 
@@ -71,6 +73,10 @@ export class MediasoupParticipant implements MediaParticipant {
   /** Consumer creation and negotiation run one after another, in order. */
   private work: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The camera's capture size, as the latest publish declared it. */
+  private videoSource: PictureSize | undefined;
+  /** The subscriber's tile size for each publisher's video (see preferVideoSize). */
+  private readonly tiles = new Map<string, PictureSize>();
 
   constructor(
     readonly id: string,
@@ -95,10 +101,11 @@ export class MediasoupParticipant implements MediaParticipant {
     return this.slots.filter((s) => s.consumer).length;
   }
 
-  async publish(offerSdp: string): Promise<string> {
+  async publish(offerSdp: string, video?: PictureSize): Promise<string> {
     this.assertOpen();
     if (this.publishInFlight) throw new SdpError('a publish is already in progress');
     this.publishInFlight = true;
+    this.videoSource = video;
     try {
       return await this.applyPublisherOffer(offerSdp);
     } finally {
@@ -125,8 +132,12 @@ export class MediasoupParticipant implements MediaParticipant {
         continue;
       }
       wanted.add(section.mid);
-      if (this.producers.has(section.mid)) continue;
-      const producer = await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participantId: this.id } });
+      const existing = this.producers.get(section.mid);
+      if (existing) {
+        setProducerSource(existing.producer, this.videoSource);
+        continue;
+      }
+      const producer = await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participantId: this.id, source: this.videoSource } });
       if (this.closed) {
         producer.close();
         this.assertOpen();
@@ -204,12 +215,14 @@ export class MediasoupParticipant implements MediaParticipant {
       const transport = await this.subscriberTransport();
       if (this.closed || producer.closed) return;
       const slot = this.slotFor(producer.kind, publisherId);
+      const { layers, preferredLayers } = consumerLayerOptions(producer, this.tiles.get(publisherId));
       const consumer = await transport.consume({
         producerId: producer.id,
         rtpCapabilities: router.rtpCapabilities,
         paused: producer.kind === 'video',
         mid: slot.mid,
-        appData: { publisherId },
+        ...(preferredLayers ? { preferredLayers } : {}),
+        appData: { publisherId, layers },
       });
       if (this.closed) return consumer.close();
       slot.consumer = consumer;
@@ -219,6 +232,17 @@ export class MediasoupParticipant implements MediaParticipant {
       consumer.on('transportclose', drop);
       this.scheduleNegotiation();
     });
+  }
+
+  /** This subscriber's tile for `publisherId`'s video is `tile` device pixels: it gets the layer that fills it, now and for later consumers. */
+  preferVideoSize(publisherId: string, tile: PictureSize): VideoSizeResult {
+    this.assertOpen();
+    this.tiles.delete(publisherId);
+    // Bounded: the ids are the client's; only the latest few hundred are kept.
+    if (this.tiles.size >= 256) this.tiles.delete(this.tiles.keys().next().value ?? '');
+    this.tiles.set(publisherId, tile);
+    const slot = this.slots.find((s) => s.kind === 'video' && s.publisherId === publisherId && s.consumer);
+    return preferLayer(slot?.consumer, tile);
   }
 
   close(): void {
