@@ -11,6 +11,8 @@ import { DEFAULT_QUALITY_INTERVALS, QualityMonitor, type QualityIntervals } from
 import { ReconnectPolicy } from './reconnect.js';
 import { RoomConnection } from './roomConnection.js';
 import { signalingUrl } from './signaling.js';
+import { TileSizeReporter } from './tileSizes.js';
+import type { PictureSize } from '../signaling/layers.js';
 import type { QualitySample } from './stats/history.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
 import type { QualityReport, VideoOff } from './stats/report.js';
@@ -111,6 +113,8 @@ export class Call {
   private readonly monitor: QualityMonitor;
   private lastServerStats: ServerStats | undefined;
   private roomImpairment: ImpairmentSettings | null = null;
+  /** Remote tiles' sizes, told to the SFU for the simulcast layer each calls for. */
+  private readonly tileSizes = new TileSizeReporter();
 
   constructor(options: CallOptions = {}) {
     this.tokenSource = options.tokenSource ?? fetchToken;
@@ -354,6 +358,8 @@ export class Call {
   /** In the room on `conn`: brings the participant list up to date and publishes unless resumed. */
   private joinedOn(conn: RoomConnection, result: JoinResult, unconfirmed: Set<string>): void {
     this.joined = result;
+    // A new session on the server knows no tile sizes yet: all of them again (simulcast only).
+    if (!result.resumed) this.tileSizes.connect(result.media.simulcast ? (id, tile) => conn.videoSize(id, tile) : undefined);
     for (const participant of result.participants) {
       unconfirmed.delete(participant.id);
       this.upsertParticipant(participant, true);
@@ -490,6 +496,7 @@ export class Call {
     const participant = this.remotes.get(participantId);
     if (!participant) return;
     this.remotes.delete(participantId);
+    this.tileSizes.forget(participantId);
     this.events.emit('participant-left', { participant, reason });
   }
 
@@ -538,8 +545,14 @@ export class Call {
     this.setState('failed', error);
   }
 
+  /** A remote participant's tile is drawn at `size` device pixels (the page's grid says so on every resize). */
+  reportTileSize(participantId: string, size: PictureSize): void {
+    if (this.remotes.has(participantId)) this.tileSizes.report(participantId, size);
+  }
+
   /** Releases devices and received tracks; the participant list is kept for a last look. */
   private release(): void {
+    this.tileSizes.close();
     this.monitor.stop();
     this.local?.stop();
     this.applyTracks(new Map());

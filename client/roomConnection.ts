@@ -5,7 +5,8 @@
 // resume token (signaling/PROTOCOL.md, Resume). Any other loss throws the whole thing
 // away. The transport choice shapes both peer connections, and the latency probe runs
 // while the connection is joined.
-import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
+import type { PictureSize } from '../signaling/layers.js';
+import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping, VideoSizeResult } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
 import { LatencyProbe } from './latencyProbe.js';
@@ -15,7 +16,7 @@ import { SignalingClient, LOCAL_CLOSE_CODE } from './signaling.js';
 import { Subscriber, type ReceivedStats, type TrackAssignment } from './subscriber.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
 import { filterCandidates, transportConfiguration, type TransportChoice } from './transportChoice.js';
-import { readJoinResult, readPublishResult } from './wire.js';
+import { isRecord, readJoinResult, readPublishResult } from './wire.js';
 
 export interface RoomConnectionEvents {
   'participant-joined': { participant: ParticipantInfo };
@@ -171,8 +172,11 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     this.publisher = publisher;
     this.probe.attachChannel('reliable', publisher.probeChannels.reliable);
     this.probe.attachChannel('unreliable', publisher.probeChannels.unreliable);
+    // The camera's size tells the SFU its simulcast layers' sizes (for `video-size`).
+    const settings = tracks.find((t) => t.kind === 'video')?.getSettings();
+    const video = settings?.width && settings.height ? { width: Math.round(settings.width), height: Math.round(settings.height) } : undefined;
     await publisher.publish(stream, tracks, { simulcast: result.media.simulcast }, async (sdp) => {
-      const answer = readPublishResult(await this.signaling.request({ type: 'publish', sdp }));
+      const answer = readPublishResult(await this.signaling.request({ type: 'publish', sdp, ...(video ? { video } : {}) }));
       if (!answer) throw new CallError('protocol', undefined, { cause: 'malformed publish result' });
       return answer.sdp;
     });
@@ -181,6 +185,15 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   async setMuted(kind: MediaKind, muted: boolean): Promise<void> {
     this.requireJoined();
     await this.signaling.request({ type: 'mute', kind, muted });
+  }
+
+  /** The tile showing `participantId`'s video is drawn at `tile` device pixels (`video-size`). */
+  async videoSize(participantId: string, tile: PictureSize): Promise<VideoSizeResult> {
+    this.requireJoined();
+    const raw = await this.signaling.request({ type: 'video-size', participantId, width: tile.width, height: tile.height });
+    const layers = isRecord(raw) && Array.isArray(raw.layers) ? raw.layers.filter((l): l is PictureSize => isRecord(l) && typeof l.width === 'number' && typeof l.height === 'number') : [];
+    const spatialLayer = isRecord(raw) && typeof raw.spatialLayer === 'number' ? raw.spatialLayer : null;
+    return { layers, spatialLayer };
   }
 
   /** Says goodbye to the room (briefly waiting for the answer), then closes. */

@@ -45,9 +45,12 @@ export class CallPage {
 
   constructor(private readonly root: HTMLElement) {
     this.form = new JoinForm((room, name, transport) => this.join(room, name, transport));
-    this.grid = new VideoGrid(() => {
-      this.audioUnlock.hidden = false;
-    });
+    this.grid = new VideoGrid(
+      () => {
+        this.audioUnlock.hidden = false;
+      },
+      (participantId, size) => this.call?.reportTileSize(participantId, size),
+    );
     this.controls = new ControlBar({
       toggle: (kind) => {
         const call = this.call;

@@ -1,5 +1,6 @@
 // The grid of tiles: the local one first, then one per remote participant, in as many
 // columns as makes the 16:9 tiles largest for the space there is (rows wrap, centred).
+import type { PictureSize } from '../signaling/layers.js';
 import type { ParticipantInfo } from '../signaling/protocol.js';
 import { el } from './dom.js';
 import type { QualityReport } from './stats/report.js';
@@ -25,10 +26,25 @@ export class VideoGrid {
   private local: Tile | undefined;
   private readonly remotes = new Map<string, Tile>();
   private reconnecting = false;
+  /** Watches each remote tile's drawn size, for the simulcast layer it calls for. */
+  private readonly tileSizes: ResizeObserver;
 
-  constructor(private readonly onAutoplayBlocked: () => void) {
+  /** `onTileSize`: a remote tile is now drawn at this many device pixels. */
+  constructor(
+    private readonly onAutoplayBlocked: () => void,
+    onTileSize: (participantId: string, size: PictureSize) => void = () => undefined,
+  ) {
     this.element = el('div', { class: 'grid', 'aria-label': 'Participants' });
     new ResizeObserver(() => this.layout()).observe(this.element);
+    this.tileSizes = new ResizeObserver((entries) => {
+      const ratio = window.devicePixelRatio || 1;
+      for (const entry of entries) {
+        const id = (entry.target as HTMLElement).dataset.participantId;
+        if (!id || !this.remotes.has(id)) continue;
+        const { width, height } = entry.contentRect;
+        onTileSize(id, { width: Math.round(width * ratio), height: Math.round(height * ratio) });
+      }
+    });
   }
 
   get size(): number {
@@ -53,6 +69,7 @@ export class VideoGrid {
     this.remotes.set(participant.id, tile);
     tile.setReconnecting(this.reconnecting);
     this.element.append(tile.element);
+    this.tileSizes.observe(tile.element);
     tile.setMuted(markers(participant));
     tile.setStream(stream);
     this.layout();
@@ -72,6 +89,7 @@ export class VideoGrid {
   removeRemote(participantId: string): void {
     const tile = this.remotes.get(participantId);
     if (!tile) return;
+    this.tileSizes.unobserve(tile.element);
     tile.remove();
     this.remotes.delete(participantId);
     this.layout();
@@ -98,7 +116,10 @@ export class VideoGrid {
     this.reconnecting = false;
     this.local?.remove();
     this.local = undefined;
-    for (const tile of this.remotes.values()) tile.remove();
+    for (const tile of this.remotes.values()) {
+      this.tileSizes.unobserve(tile.element);
+      tile.remove();
+    }
     this.remotes.clear();
     this.layout();
   }

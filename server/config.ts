@@ -52,6 +52,9 @@ const envSchema = z
     MEDIA_ENGINE: z.enum(['auto', 'mediasoup', 'werift']).default('auto'),
     MEDIASOUP_WORKER_BIN: z.string().min(1).optional(),
     MEDIASOUP_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+    // Simulcast layer preference (helper "layers"): how often a page may report a tile's size.
+    VIDEO_SIZE_RATE_PER_SECOND: z.coerce.number().int().min(1).max(1000).default(10),
+    VIDEO_SIZE_BURST: z.coerce.number().int().min(1).max(1000).default(30),
     // ---- tokens, grants, secrets and the Redis bus (issue 12, "grants") ----
     JWT_AUDIENCE: z.string().min(1).max(256).optional(),
     JWT_ISSUER: z.string().min(1).max(256).optional(),
@@ -172,6 +175,9 @@ export interface Config {
     /** mediasoup worker processes: one per core by default. */
     workers: number;
   };
+  // Simulcast layer preference (helper "layers").
+  /** `video-size` reports a session may send: sustained per second, and at once. */
+  videoSizeRate: { perSecond: number; burst: number };
   // ---- issue 12, "grants" ----
   /** What a participant token must carry beyond a valid signature. */
   tokenPolicy: {
@@ -281,6 +287,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     maxParticipantsPerRoom: e.MAX_PARTICIPANTS_PER_ROOM,
     logLevel: e.LOG_LEVEL,
     media: { engine: e.MEDIA_ENGINE, workerBin: e.MEDIASOUP_WORKER_BIN, workers: e.MEDIASOUP_WORKERS ?? availableParallelism() },
+    videoSizeRate: { perSecond: e.VIDEO_SIZE_RATE_PER_SECOND, burst: e.VIDEO_SIZE_BURST },
     tokenPolicy: { audience: e.JWT_AUDIENCE, issuer: e.JWT_ISSUER, maxLifetimeSeconds: e.JWT_MAX_LIFETIME_SECONDS },
     mediaLimits: {
       maxMLinesPerOffer: e.MAX_MLINES_PER_OFFER,

@@ -65,6 +65,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
     onRequest: (type, outcome, seconds) => metrics.request(type, outcome, seconds),
     onAuthRefused: (reason) => metrics.authRefused(reason),
     onInternalError: () => metrics.internalError('signaling'),
+    videoSizeRate: config.videoSizeRate,
   }, {
     admission: config.admission,
     maxBufferedBytes: config.wsMaxBufferedBytes,

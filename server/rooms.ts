@@ -61,9 +61,10 @@ export async function createRooms(config: Config, media: MediaPlane, log: Logger
   return {
     service: {
       join: (j) => cluster.join(j),
-      publish: (r, s) => cluster.publish(r, s),
+      publish: (r, s, v) => cluster.publish(r, s, v),
       answer: (r, s) => cluster.answer(r, s),
       mute: (r, k, m) => cluster.mute(r, k, m),
+      videoSize: (r, p, t) => cluster.videoSize(r, p, t),
       setImpairment: (r, s) => cluster.setImpairment(r, s),
       leave: (r, why) => cluster.leave(r, why),
       detach: (r, why) => cluster.detach(r, why),

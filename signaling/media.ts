@@ -1,7 +1,8 @@
 // What signaling needs from a media plane. The SFU in server/sfu implements it; another
 // engine could sit behind the same few calls.
 import type { Grants } from './auth.js';
-import type { ImpairmentSettings, MediaKind, ServerStreamStats, TrackMapping } from './protocol.js';
+import type { PictureSize } from './layers.js';
+import type { ImpairmentSettings, MediaKind, ServerStreamStats, TrackMapping, VideoSizeResult } from './protocol.js';
 
 export interface MediaPlane {
   /** Opens the media side of a room; called when its first participant joins. */
@@ -36,9 +37,11 @@ export interface MediaParticipantEvents {
 }
 
 export interface MediaParticipant {
-  /** Applies the participant's publisher offer and returns the SFU's answer. */
-  publish(offerSdp: string): Promise<string>;
+  /** Applies the participant's publisher offer and returns the SFU's answer; `video` is the camera's capture size. */
+  publish(offerSdp: string, video?: PictureSize): Promise<string>;
   /** Applies the participant's answer to the latest subscriber offer. */
   answer(answerSdp: string): Promise<void>;
+  /** The participant's tile for `publisherId`'s video is `tile` device pixels; engines with one layer leave this out. */
+  preferVideoSize?(publisherId: string, tile: PictureSize): VideoSizeResult;
   close(): void;
 }

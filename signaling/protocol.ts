@@ -11,7 +11,7 @@ export const HARD_MAX_FRAME_BYTES = 1024 * 1024;
 
 export type MediaKind = 'audio' | 'video';
 
-export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment';
+export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment' | 'video-size';
 
 // ---- shared shapes ----
 
@@ -91,6 +91,14 @@ export interface JoinResult {
   resumed: boolean;
   /** What the server's media engine does with what the page publishes. */
   media: MediaCapabilities;
+}
+
+/** The result of `video-size`: the publisher's simulcast layers and the one this subscriber now gets. */
+export interface VideoSizeResult {
+  /** The publisher's layer sizes, lowest first; empty when the engine forwards one layer (or the sizes are unknown). */
+  layers: { width: number; height: number }[];
+  /** Index into `layers` of the layer preferred for this tile; null when nothing was chosen. */
+  spatialLayer: number | null;
 }
 
 /** The media engine behind the SFU, as far as a page needs to know it. */

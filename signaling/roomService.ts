@@ -5,7 +5,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Grants } from './auth.js';
 import { GrantRefusedError, requireGrant } from './grants.js';
 import type { MediaParticipant } from './media.js';
-import { ErrorCode, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo } from './protocol.js';
+import { ErrorCode, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo, type VideoSizeResult } from './protocol.js';
+import type { PictureSize } from './layers.js';
 import type { MemberSink, RoomDirectory } from './room.js';
 import { answerProblem, offerProblem, refuseIf, SdpRefusedError } from './sdpCheck.js';
 
@@ -41,9 +42,11 @@ export type ServiceJoinOutcome =
 
 export interface RoomService {
   join(join: ServiceJoin): Promise<ServiceJoinOutcome>;
-  publish(ref: MemberRef, offerSdp: string): Promise<string>;
+  publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string>;
   answer(ref: MemberRef, answerSdp: string): Promise<void>;
   mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void>;
+  /** The member's tile for `publisherId`'s video is `tile` device pixels (see `video-size`). */
+  videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult>;
   setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void>;
   /** The participant left for good. */
   leave(ref: MemberRef, reason: LeaveReason): Promise<void>;
@@ -144,12 +147,12 @@ export class LocalRoomService implements RoomService {
   }
 
   /** The grants are checked here too: a request relayed from another node is not taken on trust. */
-  async publish(ref: MemberRef, offerSdp: string): Promise<string> {
+  async publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string> {
     const media = this.media(ref);
     const member = this.rooms.get(ref.room)?.member(ref.participantId);
     if (member) requireGrant(member, 'publish');
     refuseIf(offerProblem(offerSdp));
-    return media.publish(offerSdp);
+    return media.publish(offerSdp, video);
   }
 
   /**
@@ -168,6 +171,11 @@ export class LocalRoomService implements RoomService {
 
   async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
     this.rooms.get(ref.room)?.setMuted(ref.participantId, kind, muted);
+  }
+
+  /** Engines that forward one layer accept it and change nothing. */
+  async videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult> {
+    return this.media(ref).preferVideoSize?.(publisherId, tile) ?? { layers: [], spatialLayer: null };
   }
 
   async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {

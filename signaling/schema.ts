@@ -19,8 +19,13 @@ const joinRequest = z.strictObject({
   /** A resume token from an earlier join result. */
   resume: z.string().min(1).max(128).optional(),
 });
-/** The client's publisher offer (sendonly audio/video); answered with the SFU's answer. */
-const publishRequest = z.strictObject({ type: z.literal('publish'), id: requestId, sdp });
+/** A picture size in pixels (a camera's capture size, a tile on screen). */
+const pictureSize = z.strictObject({ width: z.number().int().min(0).max(16_384), height: z.number().int().min(0).max(16_384) });
+/**
+ * The client's publisher offer (sendonly audio/video); answered with the SFU's answer.
+ * `video`: the camera's capture size, from which the SFU knows its simulcast layers' sizes.
+ */
+const publishRequest = z.strictObject({ type: z.literal('publish'), id: requestId, sdp, video: pictureSize.optional() });
 /** The client's answer to the server's latest `offer` event for its subscriber connection. */
 const answerRequest = z.strictObject({ type: z.literal('answer'), id: requestId, sdp });
 /** Tells the room that this participant muted or unmuted a track. */
@@ -47,6 +52,16 @@ const setImpairmentRequest = z.strictObject({
   subscriberId: z.string().min(1).max(64).optional(),
 });
 
+/**
+ * The tile showing `participantId`'s video is `width` x `height` device pixels: the SFU
+ * sends that subscriber the smallest simulcast layer that fills it. Rate limited.
+ */
+const videoSizeRequest = pictureSize.extend({
+  type: z.literal('video-size'),
+  id: requestId,
+  participantId: z.string().min(1).max(64),
+});
+
 export const clientMessage = z.discriminatedUnion('type', [
   joinRequest,
   publishRequest,
@@ -55,6 +70,7 @@ export const clientMessage = z.discriminatedUnion('type', [
   leaveRequest,
   pingRequest,
   setImpairmentRequest,
+  videoSizeRequest,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
@@ -65,6 +81,7 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
   'leave',
   'ping',
   'set-impairment',
+  'video-size',
 ];
 
 /** Reads a raw frame into a typed client message or a stable error. */

@@ -50,7 +50,12 @@ export interface SessionDeps {
   onRequest?: (type: string, outcome: 'ok' | ErrorCode, seconds: number) => void;
   /** Observes each failure caught outside a request (a timer, a socket event), for metrics. */
   onInternalError?: () => void;
+  /** `video-size` reports a client may sustain per second, and the burst it may send at once (VIDEO_SIZE_RATE_PER_SECOND, VIDEO_SIZE_BURST). */
+  videoSizeRate?: { perSecond: number; burst: number };
 }
+
+/** Without configuration: a page resizing sixteen tiles at once fits in the burst. */
+const VIDEO_SIZE_RATE = { perSecond: 10, burst: 30 };
 
 /** Requests per second a client may sustain, and the burst it may send at once. */
 const RATE_PER_SECOND = 50;
@@ -76,12 +81,14 @@ export class Session {
   private tokensAt = Date.now();
   private errorTimes: number[] = [];
   private readonly publishGuard: PublishGuard;
+  private readonly videoSizeBucket: TokenBucket;
 
   constructor(
     private readonly socket: SessionSocket,
     private readonly deps: SessionDeps,
   ) {
     this.publishGuard = new PublishGuard(deps.offerLimits ?? DEFAULT_OFFER_LIMITS);
+    this.videoSizeBucket = new TokenBucket(deps.videoSizeRate ?? VIDEO_SIZE_RATE);
     this.joinTimer = setTimeout(
       this.contained('join deadline', () => this.end(CloseCode.AuthTimeout, 'no join within deadline')),
       deps.joinTimeoutMs,
@@ -201,7 +208,7 @@ export class Session {
       switch (msg.type) {
         case 'publish': {
           requireGrant(member, 'publish');
-          return { sdp: await this.sdpStep('offer', () => this.publishGuard.run(msg.sdp, () => this.deps.rooms.publish(member, msg.sdp))) };
+          return { sdp: await this.sdpStep('offer', () => this.publishGuard.run(msg.sdp, () => this.deps.rooms.publish(member, msg.sdp, msg.video))) };
         }
         case 'answer':
           await this.sdpStep('answer', () => this.deps.rooms.answer(member, msg.sdp));
@@ -211,6 +218,9 @@ export class Session {
           return {};
         case 'leave':
           return {};
+        case 'video-size':
+          if (!this.videoSizeBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
+          return this.deps.rooms.videoSize(member, msg.participantId, { width: msg.width, height: msg.height });
         case 'set-impairment': {
           requireGrant(member, 'admin');
           if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
@@ -349,5 +359,28 @@ export class Session {
   private send(message: ServerMessage): void {
     if (this.state === 'closed') return;
     this.socket.send(JSON.stringify(message));
+  }
+}
+
+/** A token bucket: `burst` at once, refilled at `perSecond`. */
+class TokenBucket {
+  readonly perSecond: number;
+  private readonly burst: number;
+  private tokens: number;
+  private at = Date.now();
+
+  constructor(rate: { perSecond: number; burst: number }) {
+    this.perSecond = rate.perSecond;
+    this.burst = rate.burst;
+    this.tokens = rate.burst;
+  }
+
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.perSecond);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 }

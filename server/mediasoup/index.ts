@@ -7,6 +7,7 @@ import { ConnectionBudget } from '../sfu/connectionBudget.js';
 import { DEFAULT_MEDIA_LIMITS } from '../sfu/mediaLimits.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import type { SfuTotals, StreamQualityObserver } from '../sfu/totals.js';
+import { faultReporter, type FaultReporter } from './faults.js';
 import { MediasoupRoom } from './room.js';
 import { WorkerPool } from './workers.js';
 
@@ -31,21 +32,27 @@ export class MediasoupEngine implements MediaPlane {
   private constructor(
     private readonly pool: WorkerPool,
     private readonly options: MediasoupEngineOptions,
+    private readonly fault: FaultReporter,
   ) {
     this.limits = options.limits ?? DEFAULT_MEDIA_LIMITS;
     this.budget = new ConnectionBudget(this.limits.maxMediaConnections, options.totals.bounds.connections);
+    // A crashed worker's rooms are lost: their people join again, on a live worker.
+    pool.onWorkerDied((dead) => {
+      for (const room of [...this.rooms.values()]) if (room.worker === dead) room.lose('media worker died');
+    });
   }
 
   static async start(options: MediasoupEngineOptions): Promise<MediasoupEngine> {
-    const pool = await WorkerPool.start({ workers: options.workers, workerBin: options.workerBin, rtc: options.rtc, log: options.log });
-    return new MediasoupEngine(pool, options);
+    const fault = faultReporter(options.totals, options.log);
+    const pool = await WorkerPool.start({ workers: options.workers, workerBin: options.workerBin, rtc: options.rtc, log: options.log, fault });
+    return new MediasoupEngine(pool, options, fault);
   }
 
   openRoom(roomId: string, events: MediaRoomEvents): MediasoupRoom {
     const existing = this.rooms.get(roomId);
     if (existing) return existing;
     const { rtc, totals, statsIntervalMs, observer, log } = this.options;
-    const room = new MediasoupRoom(roomId, this.pool.pick(), { rtc, totals, statsIntervalMs, observer, log, limits: this.limits, budget: this.budget }, events, (r) => {
+    const room = new MediasoupRoom(roomId, this.pool.pick(), { rtc, totals, statsIntervalMs, observer, log, limits: this.limits, budget: this.budget, fault: this.fault }, events, (r) => {
       if (this.rooms.get(r.id) === r) this.rooms.delete(r.id);
     });
     this.rooms.set(roomId, room);

@@ -7,7 +7,7 @@ import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import { ErrorCode, type ServerStreamStats, type TrackMapping } from '../../signaling/protocol.js';
+import { ErrorCode, type ServerStreamStats, type TrackMapping, type VideoSizeResult } from '../../signaling/protocol.js';
 import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
 import type { MediaLimits } from '../config.js';
 import type { ConnectionLease } from '../sfu/connectionBudget.js';
@@ -24,6 +24,9 @@ import {
   type LocalTransport,
   type SubscriberSlot,
 } from './sdp.js';
+import type { PictureSize } from '../../signaling/layers.js';
+import { guarded } from './faults.js';
+import { consumerLayerOptions, preferLayer, setProducerSource } from './layers.js';
 import { StreamCounters, type StatsSink } from './streamStats.js';
 
 
@@ -42,6 +45,8 @@ export interface ParticipantContext {
   abused(participant: MediasoupParticipant, reason: string): void;
   limits: MediaLimits;
   dataTotals: DataTotals;
+  /** One of this participant's callbacks failed: counted, and its media ends. Never throws. */
+  fault(participant: MediasoupParticipant, what: string, err: unknown): void;
 }
 
 /** How often the probe channels' byte counts are read for the data rate bound. */
@@ -84,6 +89,10 @@ export class MediasoupParticipant implements MediaParticipant {
   /** Consumer creation and negotiation run one after another, in order. */
   private work: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The camera's capture size, as the latest publish declared it. */
+  private videoSource: PictureSize | undefined;
+  /** The subscriber's tile size for each publisher's video (see preferVideoSize). */
+  private readonly tiles = new Map<string, PictureSize>();
 
   constructor(
     readonly id: string,
@@ -111,10 +120,11 @@ export class MediasoupParticipant implements MediaParticipant {
     return this.slots.filter((s) => s.consumer).length;
   }
 
-  async publish(offerSdp: string): Promise<string> {
+  async publish(offerSdp: string, video?: PictureSize): Promise<string> {
     this.assertOpen();
     if (this.publishInFlight) throw new MediaRefusedError(ErrorCode.PublishInProgress, 'the previous publish is still being applied');
     this.publishInFlight = true;
+    this.videoSource = video;
     try {
       return await this.applyPublisherOffer(offerSdp);
     } finally {
@@ -145,8 +155,12 @@ export class MediasoupParticipant implements MediaParticipant {
         continue;
       }
       wanted.add(section.mid);
-      if (this.producers.has(section.mid)) continue;
-      const producer = await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participantId: this.id } });
+      const existing = this.producers.get(section.mid);
+      if (existing) {
+        setProducerSource(existing.producer, this.videoSource);
+        continue;
+      }
+      const producer = await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participantId: this.id, source: this.videoSource } });
       if (this.closed) {
         producer.close();
         this.assertOpen();
@@ -255,21 +269,34 @@ export class MediasoupParticipant implements MediaParticipant {
       const transport = await this.subscriberTransport();
       if (this.closed || producer.closed) return;
       const slot = this.slotFor(producer.kind, publisherId);
+      const { layers, preferredLayers } = consumerLayerOptions(producer, this.tiles.get(publisherId));
       const consumer = await transport.consume({
         producerId: producer.id,
         rtpCapabilities: router.rtpCapabilities,
         paused: producer.kind === 'video',
         mid: slot.mid,
-        appData: { publisherId },
+        ...(preferredLayers ? { preferredLayers } : {}),
+        appData: { publisherId, layers },
       });
       if (this.closed) return consumer.close();
       slot.consumer = consumer;
       slot.lastParameters = consumer.rtpParameters;
-      const drop = (): void => this.dropConsumer(slot, consumer);
+      const drop = this.guard('consumer closed', () => this.dropConsumer(slot, consumer));
       consumer.on('producerclose', drop);
       consumer.on('transportclose', drop);
       this.scheduleNegotiation();
     });
+  }
+
+  /** This subscriber's tile for `publisherId`'s video is `tile` device pixels: it gets the layer that fills it, now and for later consumers. */
+  preferVideoSize(publisherId: string, tile: PictureSize): VideoSizeResult {
+    this.assertOpen();
+    this.tiles.delete(publisherId);
+    // Bounded: the ids are the client's; only the latest few hundred are kept.
+    if (this.tiles.size >= 256) this.tiles.delete(this.tiles.keys().next().value ?? '');
+    this.tiles.set(publisherId, tile);
+    const slot = this.slots.find((s) => s.kind === 'video' && s.publisherId === publisherId && s.consumer);
+    return preferLayer(slot?.consumer, tile);
   }
 
   close(): void {
@@ -277,7 +304,7 @@ export class MediasoupParticipant implements MediaParticipant {
     this.closed = true;
     for (const transport of [this.publisher, this.subscriber]) {
       transport?.then(
-        (t) => t.close(),
+        guarded((what, err) => this.context.fault(this, what, err), 'transport close', (t: WebRtcTransport) => t.close()),
         () => undefined,
       );
     }
@@ -330,9 +357,9 @@ export class MediasoupParticipant implements MediaParticipant {
   private awaitKeyframe(slot: Slot, consumer: Consumer): void {
     if (consumer.kind !== 'video') return;
     let seen = false;
-    const onTrace = (trace: { type: string; direction: string }): void => {
+    const onTrace = this.guard('consumer trace', (trace: { type: string; direction: string }) => {
       if (trace.type === 'keyframe' && trace.direction === 'out') seen = true;
-    };
+    });
     consumer.on('trace', onTrace);
     consumer.enableTraceEvent(['keyframe']).catch(() => undefined);
     let attempts = 0;
@@ -343,10 +370,13 @@ export class MediasoupParticipant implements MediaParticipant {
       if (!consumer.closed) consumer.enableTraceEvent([]).catch(() => undefined);
     };
     clearInterval(slot.keyframeTimer);
-    slot.keyframeTimer = setInterval(() => {
-      if (seen || consumer.closed || slot.consumer !== consumer || ++attempts > 20) return stop();
-      consumer.requestKeyFrame().catch(() => undefined);
-    }, 500);
+    slot.keyframeTimer = setInterval(
+      this.guard('keyframe timer', () => {
+        if (seen || consumer.closed || slot.consumer !== consumer || ++attempts > 20) return stop();
+        consumer.requestKeyFrame().catch(() => undefined);
+      }),
+      500,
+    );
   }
 
   private dropConsumer(slot: Slot, consumer: Consumer): void {
@@ -359,10 +389,10 @@ export class MediasoupParticipant implements MediaParticipant {
   }
 
   private enqueue(step: () => Promise<void>): void {
+    // A failed step is the engine's failure (nothing the browser sent): counted, and this
+    // participant's media ends; the chain itself never rejects, so later steps still run.
     this.work = this.work.then(step).catch((err: unknown) => {
-      if (this.closed) return;
-      this.context.log.error('subscriber media failed', { room: this.context.room, participant: this.id, error: String(err) });
-      this.events.failed(`subscriber media failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!this.closed) this.context.fault(this, 'subscriber media', err);
     });
   }
 
@@ -371,10 +401,12 @@ export class MediasoupParticipant implements MediaParticipant {
     if (this.offered || this.negotiationScheduled || this.closed) return;
     this.negotiationScheduled = true;
     // Changes made in the same tick (several tracks of one publisher) share one offer.
-    setImmediate(() => {
-      this.negotiationScheduled = false;
-      this.enqueue(() => this.negotiate());
-    });
+    setImmediate(
+      this.guard('negotiation', () => {
+        this.negotiationScheduled = false;
+        this.enqueue(() => this.negotiate());
+      }),
+    );
   }
 
   private async negotiate(): Promise<void> {
@@ -423,13 +455,24 @@ export class MediasoupParticipant implements MediaParticipant {
       appData: { participantId: this.id, role },
     });
     if (this.closed) transport.close();
-    transport.on('dtlsstatechange', (state) => {
-      if ((state === 'failed' || state === 'closed') && !this.closed) this.events.failed(`${role} DTLS ${state}`);
-    });
-    transport.on('icestatechange', (state) => {
-      if (state === 'disconnected' && !this.closed) this.context.log.debug('ice disconnected', { room: this.context.room, participant: this.id, role });
-    });
+    transport.on(
+      'dtlsstatechange',
+      this.guard(`${role} DTLS state`, (state: string) => {
+        if ((state === 'failed' || state === 'closed') && !this.closed) this.events.failed(`${role} DTLS ${state}`);
+      }),
+    );
+    transport.on(
+      'icestatechange',
+      this.guard(`${role} ICE state`, (state: string) => {
+        if (state === 'disconnected' && !this.closed) this.context.log.debug('ice disconnected', { room: this.context.room, participant: this.id, role });
+      }),
+    );
     return transport;
+  }
+
+  /** A callback of this participant, guarded: a throw is counted and ends this participant's media. */
+  private guard<A extends unknown[]>(what: string, run: (...args: A) => void): (...args: A) => void {
+    return guarded((w, err) => this.context.fault(this, w, err), what, run);
   }
 
   private assertOpen(): void {

@@ -1,7 +1,8 @@
 // The media side of one room on mediasoup: a Router on one worker, the participants'
 // transports on it, and every Producer consumed by every other participant that may
 // subscribe. Every few seconds each participant is told what the worker measures of its
-// streams. When the worker dies the room is lost, and says so (its people join again).
+// streams. When the worker crashes the room is lost, and says so (its people join again);
+// the worker pool says when (workers.ts: a stop signal to the process group is no crash).
 import type { Producer, Router, RouterRtpCodecCapability } from 'mediasoup/types';
 import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
@@ -12,6 +13,7 @@ import type { MediaLimits } from '../config.js';
 import type { ConnectionBudget } from '../sfu/connectionBudget.js';
 import type { RtcOptions } from '../sfu/rtcConfig.js';
 import type { SfuTotals, StreamQualityObserver } from '../sfu/totals.js';
+import { guarded, type FaultReporter } from './faults.js';
 import { MediasoupParticipant, type ParticipantContext } from './participant.js';
 import type { PoolWorker } from './workers.js';
 
@@ -29,6 +31,7 @@ export interface MediasoupRoomOptions {
   log: Logger;
   limits: MediaLimits;
   budget: ConnectionBudget;
+  fault: FaultReporter;
 }
 
 export class MediasoupRoom implements MediaRoom {
@@ -40,7 +43,7 @@ export class MediasoupRoom implements MediaRoom {
 
   constructor(
     readonly id: string,
-    private readonly worker: PoolWorker,
+    readonly worker: PoolWorker,
     private readonly options: MediasoupRoomOptions,
     private readonly events: MediaRoomEvents,
     private readonly onClose: (room: MediasoupRoom) => void,
@@ -48,13 +51,12 @@ export class MediasoupRoom implements MediaRoom {
     worker.rooms++;
     this.router = worker.worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { room: id } });
     this.router.then(
-      (router) => {
-        if (this.closed) return router.close();
-        router.on('workerclose', () => this.lost('media worker died'));
-      },
-      (err: unknown) => this.lost(`could not create the room's router: ${String(err)}`),
+      guarded(options.fault, 'router created', (router: Router) => {
+        if (this.closed) router.close();
+      }, { room: id }),
+      guarded(options.fault, 'router failed', (err: unknown) => this.lose(`could not create the room's router: ${String(err)}`), { room: id }),
     );
-    this.statsTimer = setInterval(() => this.reportStats(), options.statsIntervalMs);
+    this.statsTimer = setInterval(guarded(options.fault, 'media stats timer', () => this.reportStats(), { room: id }), options.statsIntervalMs);
     this.statsTimer.unref();
   }
 
@@ -98,7 +100,7 @@ export class MediasoupRoom implements MediaRoom {
     this.participants.clear();
     this.worker.rooms--;
     this.router.then(
-      (router) => router.close(),
+      guarded(this.options.fault, 'router close', (router: Router) => router.close(), { room: this.id }),
       () => undefined,
     );
     this.onClose(this);
@@ -126,10 +128,29 @@ export class MediasoupRoom implements MediaRoom {
       },
       limits: this.options.limits,
       dataTotals: this.options.totals.bounds.data,
+      fault: (participant: MediasoupParticipant, what: string, err: unknown) => this.participantFault(participant, what, err),
     };
   }
 
-  private lost(reason: string): void {
+  /**
+   * One of a participant's callbacks or timers failed: logged and counted, and that
+   * participant's media closes (everyone else keeps theirs); signaling hears `failed`.
+   * Never throws.
+   */
+  private participantFault(participant: MediasoupParticipant, what: string, err: unknown): void {
+    this.options.fault(what, err, { room: this.id, participant: participant.id });
+    if (participant.isClosed) return;
+    try {
+      const events = this.participants.get(participant.id)?.events;
+      participant.close();
+      events?.failed(`internal error in ${what}`);
+    } catch (inner) {
+      this.options.fault(`handling a fault in ${what}`, inner, { room: this.id, participant: participant.id });
+    }
+  }
+
+  /** The room's media is gone for good (its worker crashed): it closes, and signaling is told. */
+  lose(reason: string): void {
     if (this.closed) return;
     this.options.log.error('media room lost', { room: this.id, worker: this.worker.index, reason });
     this.close();
@@ -141,7 +162,7 @@ export class MediasoupRoom implements MediaRoom {
     if (this.statsRunning || this.closed) return;
     this.statsRunning = true;
     this.collectStats()
-      .catch((err: unknown) => this.options.log.warn('media stats failed', { room: this.id, error: String(err) }))
+      .catch((err: unknown) => this.options.fault('media stats', err, { room: this.id }))
       .finally(() => {
         this.statsRunning = false;
       });

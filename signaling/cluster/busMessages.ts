@@ -7,6 +7,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { displayName, roomName } from '../auth.js';
 import { ErrorCode, MAX_MESSAGE_BYTES, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage } from '../protocol.js';
+import type { PictureSize } from '../layers.js';
 import type { MemberRef, ServiceJoin } from '../roomService.js';
 
 export type JoinFields = Omit<ServiceJoin, 'sink' | 'resumeToken'>;
@@ -14,9 +15,10 @@ export type JoinFields = Omit<ServiceJoin, 'sink' | 'resumeToken'>;
 /** Requests an edge relays to a room's owner. */
 export type RelayOp =
   | { op: 'join'; join: JoinFields; resumeParticipantId?: string }
-  | { op: 'publish'; ref: MemberRef; sdp: string }
+  | { op: 'publish'; ref: MemberRef; sdp: string; video?: PictureSize }
   | { op: 'answer'; ref: MemberRef; sdp: string }
   | { op: 'mute'; ref: MemberRef; kind: MediaKind; muted: boolean }
+  | { op: 'video-size'; ref: MemberRef; publisherId: string; tile: PictureSize }
   | { op: 'impair'; ref: MemberRef; settings: ImpairmentSettings | null }
   | { op: 'leave'; ref: MemberRef; reason: LeaveReason }
   | { op: 'detach'; ref: MemberRef; reason: LeaveReason };
@@ -42,6 +44,7 @@ const nodeId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 // Not strict: a session's member reference carries its grants too, which the owner does not read (it has its own).
 const ref = z.object({ room: roomName, participantId: id });
 const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
+const pictureSize = z.strictObject({ width: z.number().int().min(0).max(16_384), height: z.number().int().min(0).max(16_384) });
 const leaveReason = z.enum(['left', 'disconnected', 'timeout', 'replaced']);
 const grants = z.strictObject({ publish: z.boolean(), subscribe: z.boolean(), admin: z.boolean() });
 const impairment = z.strictObject({
@@ -58,9 +61,10 @@ const relayOp = z.discriminatedUnion('op', [
     join: z.strictObject({ room: roomName, identity: id, name: displayName, grants, expiresAt: z.number().int().optional() }),
     resumeParticipantId: id.optional(),
   }),
-  z.strictObject({ op: z.literal('publish'), ref, sdp }),
+  z.strictObject({ op: z.literal('publish'), ref, sdp, video: pictureSize.optional() }),
   z.strictObject({ op: z.literal('answer'), ref, sdp }),
   z.strictObject({ op: z.literal('mute'), ref, kind: z.enum(['audio', 'video']), muted: z.boolean() }),
+  z.strictObject({ op: z.literal('video-size'), ref, publisherId: id, tile: pictureSize }),
   z.strictObject({ op: z.literal('impair'), ref, settings: impairment.nullable() }),
   z.strictObject({ op: z.literal('leave'), ref, reason: leaveReason }),
   z.strictObject({ op: z.literal('detach'), ref, reason: leaveReason }),

@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { bounded, ERROR_TEXT_CHARS, errorText } from '../clientValue.js';
 import { GrantRefusedError } from '../grants.js';
 import type { Logger } from '../log.js';
-import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage } from '../protocol.js';
+import type { PictureSize } from '../layers.js';
+import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage, VideoSizeResult } from '../protocol.js';
 import type { MemberSink } from '../room.js';
 import {
   GoneError,
@@ -179,8 +180,8 @@ export class ClusterRoomService implements RoomService {
     }
   }
 
-  publish(ref: MemberRef, sdp: string): Promise<string> {
-    return this.route(ref, { op: 'publish', ref, sdp }, () => this.local.publish(ref, sdp)) as Promise<string>;
+  publish(ref: MemberRef, sdp: string, video?: PictureSize): Promise<string> {
+    return this.route(ref, { op: 'publish', ref, sdp, ...(video ? { video } : {}) }, () => this.local.publish(ref, sdp, video)) as Promise<string>;
   }
 
   async answer(ref: MemberRef, sdp: string): Promise<void> {
@@ -189,6 +190,10 @@ export class ClusterRoomService implements RoomService {
 
   async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
     await this.route(ref, { op: 'mute', ref, kind, muted }, () => this.local.mute(ref, kind, muted));
+  }
+
+  videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult> {
+    return this.route(ref, { op: 'video-size', ref, publisherId, tile }, () => this.local.videoSize(ref, publisherId, tile)) as Promise<VideoSizeResult>;
   }
 
   async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {
@@ -308,11 +313,13 @@ export class ClusterRoomService implements RoomService {
       case 'join':
         return this.hostJoin(body.join, from, (participantId) => this.relaySink(from, participantId), body.resumeParticipantId);
       case 'publish':
-        return this.local.publish(body.ref, body.sdp);
+        return this.local.publish(body.ref, body.sdp, body.video);
       case 'answer':
         return this.local.answer(body.ref, body.sdp);
       case 'mute':
         return this.local.mute(body.ref, body.kind, body.muted);
+      case 'video-size':
+        return this.local.videoSize(body.ref, body.publisherId, body.tile);
       case 'impair':
         return this.local.setImpairment(body.ref, body.settings);
       case 'leave':

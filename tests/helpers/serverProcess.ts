@@ -36,6 +36,8 @@ export interface ServerPlacement {
   address?: string;
   /** Options for node itself, before the script (bench:sfu's `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Lead a process group of its own (with its mediasoup workers), so a test can signal the whole group as a terminal or a container stop does. */
+  processGroup?: boolean;
 }
 
 export async function startServer(env: Record<string, string> = {}, placement: ServerPlacement = {}): Promise<ServerHandle> {
@@ -64,6 +66,7 @@ export async function startServer(env: Record<string, string> = {}, placement: S
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: placement.processGroup ?? false,
   });
   const logs: string[] = [];
   let exited = false;

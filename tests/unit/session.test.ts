@@ -595,3 +595,29 @@ describe('Session: grants are checked on every request that needs one', () => {
     expect(media.opened[0]?.impairment).toBeNull();
   });
 });
+
+describe('Session: video-size', () => {
+  it('is accepted and changes nothing on an engine with one layer', async () => {
+    const { session, socket } = await joinedSession();
+    frame(session, { type: 'video-size', id: 2, participantId: 'someone', width: 320, height: 180 });
+    await settle();
+    expect(socket.response(2)).toEqual({ type: 'response', id: 2, ok: true, result: { layers: [], spatialLayer: null } });
+  });
+
+  it('is rate limited on its own bound (VIDEO_SIZE_RATE_PER_SECOND, VIDEO_SIZE_BURST): past the burst, RATE_LIMITED', async () => {
+    const { session, socket } = open({ videoSizeRate: { perSecond: 1, burst: 3 } });
+    frame(session, { type: 'join', id: 1, token: token(), room: 'demo' });
+    await settle();
+    for (let id = 2; id <= 6; id++) frame(session, { type: 'video-size', id, participantId: 'p', width: 10, height: 10 });
+    await settle();
+    const outcomes = [2, 3, 4, 5, 6].map((id) => {
+      const r = socket.response(id);
+      return r.ok ? 'ok' : r.error.code;
+    });
+    expect(outcomes).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+    await vi.advanceTimersByTimeAsync(1000);
+    frame(session, { type: 'video-size', id: 7, participantId: 'p', width: 10, height: 10 });
+    await settle();
+    expect(socket.response(7).ok).toBe(true);
+  });
+});
