@@ -150,7 +150,7 @@ describe('HTTP in production', () => {
 
   it('serves no source maps, and /metrics only on METRICS_PORT when that is set', async () => {
     const metricsPort = await freePort();
-    const server = await startServer({ NODE_ENV: 'production', METRICS_PORT: String(metricsPort) });
+    const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, METRICS_PORT: String(metricsPort) });
     try {
       expect((await fetch(`${server.url}/app.js.map`)).status).toBe(404);
       expect((await fetch(`${server.url}/app.js`)).status).toBe(200);
