@@ -53,9 +53,13 @@ const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  */
 const STOP_SIGNAL_WINDOW_MS = 1000;
 
-/** True when a worker's death error says a stop signal ended it (mediasoup: "[pid:N, code:null, signal:SIGTERM]"). */
+/**
+ * True when a worker's death error says a stop signal ended it: killed by it
+ * ("[pid:N, code:null, signal:SIGTERM]"), or a clean exit ("code:0"), which is how the
+ * worker ends when it handles the signal itself (seen in CI: a group SIGTERM gave code 0).
+ */
 export function diedOfStopSignal(error: Error): boolean {
-  return /signal:SIG(TERM|INT)\b/.test(error.message);
+  return /signal:SIG(TERM|INT)\b|code:0\b/.test(error.message);
 }
 
 export class WorkerPool {
