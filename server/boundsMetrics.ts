@@ -40,36 +40,16 @@ export class BoundsMetrics {
         this.set(bounds.connections.budget);
       },
     });
-    const seenData: Record<DataDropReason, number> = { size: 0, rate: 0, stream: 0 };
-    new client.Counter({
-      name: 'rtc_data_dropped_total',
-      help: 'Data channel chunks dropped by the data bounds, by reason (size, rate, stream).',
-      labelNames: ['reason'],
-      registers,
-      collect() {
-        for (const reason of DATA_REASONS) {
-          const now = bounds.data.dropped[reason];
-          this.inc({ reason }, Math.max(0, now - seenData[reason]));
-          seenData[reason] = now;
-        }
-      },
-    });
+    catchUp(registers, 'rtc_data_dropped_total', 'Data channel chunks dropped by the data bounds, by reason (size, rate, stream).', DATA_REASONS, (r) => bounds.data.dropped[r]);
     plain(registers, 'rtc_data_dropped_bytes_total', 'Data channel bytes dropped by the data bounds.', () => bounds.data.droppedBytes);
     plain(registers, 'rtc_media_abuse_closed_total', 'Participants closed (4015) for breaking the data bounds again and again.', () => bounds.data.abusers);
-    const seenIce: Record<IceDropReason, number> = { integrity: 0, learned: 0 };
-    new client.Counter({
-      name: 'rtc_ice_requests_dropped_total',
-      help: 'STUN requests the werift ICE guard dropped: bad USERNAME or MESSAGE-INTEGRITY, or past ICE_MAX_LEARNED_CANDIDATES.',
-      labelNames: ['reason'],
+    catchUp(
       registers,
-      collect() {
-        for (const reason of ICE_REASONS) {
-          const now = bounds.ice.dropped[reason];
-          this.inc({ reason }, Math.max(0, now - seenIce[reason]));
-          seenIce[reason] = now;
-        }
-      },
-    });
+      'rtc_ice_requests_dropped_total',
+      'STUN requests the werift ICE guard dropped: bad USERNAME or MESSAGE-INTEGRITY, or past ICE_MAX_LEARNED_CANDIDATES.',
+      ICE_REASONS,
+      (r) => bounds.ice.dropped[r],
+    );
   }
 
   /** A request's outcome: counted when a media bound refused it. */
@@ -88,6 +68,24 @@ function plain(registers: client.Registry[], name: string, help: string, read: (
       const now = read();
       this.inc(Math.max(0, now - seen));
       seen = now;
+    },
+  });
+}
+
+/** A counter by reason over plain per-reason totals, caught up at each scrape. */
+function catchUp<R extends string>(registers: client.Registry[], name: string, help: string, reasons: readonly R[], read: (reason: R) => number): void {
+  const seen = new Map<R, number>(reasons.map((r) => [r, 0]));
+  new client.Counter({
+    name,
+    help,
+    labelNames: ['reason'],
+    registers,
+    collect() {
+      for (const reason of reasons) {
+        const now = read(reason);
+        this.inc({ reason }, Math.max(0, now - seen.get(reason)!));
+        seen.set(reason, now);
+      }
     },
   });
 }
