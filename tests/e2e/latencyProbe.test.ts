@@ -3,7 +3,7 @@
 // loopback every path answers nearly every probe within milliseconds.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeSummary } from '../../client/stats/probes.js';
+import { PROBE_DEADLINE_MS, type ProbeSummary } from '../../client/stats/probes.js';
 import { launchChromium } from '../helpers/browser.js';
 import { ENGINES, engineEnv } from '../helpers/engines.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
@@ -55,8 +55,15 @@ describe.each(ENGINES)('on %s', (engine) => {
         for (const value of [f.p50Ms, f.p95Ms, f.p99Ms]) {
           expect(typeof value, path).toBe('number');
           expect(value, path).toBeGreaterThanOrEqual(0);
-          expect(value, path).toBeLessThan(1000);
+          // A round trip counts as delivered only within the probe's deadline.
+          expect(value, path).toBeLessThanOrEqual(PROBE_DEADLINE_MS);
         }
+        // The typical round trip on loopback is milliseconds. p99 of ~30 probes is their
+        // maximum, and the probes start while the call is still being set up (on werift the
+        // server's own event loop negotiates the media then), so one stall there is not a
+        // broken probe: CI once saw a single 1.4 s signaling round trip. p50 and p95 are.
+        expect(f.p50Ms, path).toBeLessThan(250);
+        expect(f.p95Ms, path).toBeLessThan(1000);
       }
 
       // The panel charts them and lists the percentiles per path.
