@@ -44,6 +44,8 @@ const envSchema = z
     PUBLIC_URL: z.string().url().optional(),
     NODE_TTL_MS: positiveMs.default(5000),
     LEASE_TTL_MS: positiveMs.default(5000),
+    NODE_BEAT_INTERVAL_MS: positiveMs.default(250),
+    NODE_DEAD_AFTER_MS: positiveMs.default(1000),
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
     RESUME_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
     MEDIA_STATS_INTERVAL_MS: positiveMs.default(2000),
@@ -92,6 +94,10 @@ const envSchema = z
     }
     if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
       ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT' });
+    }
+    // A peer is dead after this much silence; a couple of late beats must not look like it.
+    if (env.NODE_DEAD_AFTER_MS < env.NODE_BEAT_INTERVAL_MS * 2.5) {
+      ctx.addIssue({ code: 'custom', path: ['NODE_DEAD_AFTER_MS'], message: 'must be at least 2.5 × NODE_BEAT_INTERVAL_MS' });
     }
   })
   .superRefine((env, ctx) => {
@@ -156,6 +162,9 @@ export interface Config {
     publicUrl: string | undefined;
     nodeTtlMs: number;
     leaseTtlMs: number;
+    /** Beats on the bus, and the silence after which a peer node is dead (fast failover). */
+    beatIntervalMs: number;
+    deadAfterMs: number;
   };
   /** On SIGTERM: how long clients get to move before the process exits. */
   shutdownDrainMs: number;
@@ -281,6 +290,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       publicUrl: e.PUBLIC_URL,
       nodeTtlMs: e.NODE_TTL_MS,
       leaseTtlMs: e.LEASE_TTL_MS,
+      beatIntervalMs: e.NODE_BEAT_INTERVAL_MS,
+      deadAfterMs: e.NODE_DEAD_AFTER_MS,
     },
     shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
     mediaStatsIntervalMs: e.MEDIA_STATS_INTERVAL_MS,

@@ -41,6 +41,8 @@ export async function createRooms(config: Config, media: MediaPlane, log: Logger
       mediaAddress: config.rtc.announcedIp ?? config.rtc.listenIp ?? '',
       nodeTtlMs: config.cluster.nodeTtlMs,
       leaseTtlMs: config.cluster.leaseTtlMs,
+      beatIntervalMs: config.cluster.beatIntervalMs,
+      deadAfterMs: config.cluster.deadAfterMs,
       requestTimeoutMs: 5000,
       resumeGraceMs: config.resumeGraceMs,
       busSecret: config.jwtSecret,

@@ -33,7 +33,9 @@ export type BusMessage =
   /** Owner to edge: an event for one of the edge's sockets. */
   | { t: 'evt'; participantId: string; message: ServerMessage }
   /** Owner to edge: end that socket (replaced by a newer one, or the room moved). */
-  | { t: 'end'; participantId: string; why: 'replaced' | 'moved' };
+  | { t: 'end'; participantId: string; why: 'replaced' | 'moved' }
+  /** Every node to all, every NODE_BEAT_INTERVAL_MS on the beats channel: "I am alive" (liveness.ts). */
+  | { t: 'beat'; from: string };
 
 /** Why a payload was dropped (the `reason` label of rtc_bus_messages_rejected_total). */
 export type BusRejection = 'signature' | 'json' | 'schema';
@@ -84,6 +86,7 @@ const busMessage = z.union([
   // Events are the owner's own server messages for a client, passed on as they are.
   z.strictObject({ t: z.literal('evt'), participantId: id, message: z.looseObject({ type: z.string().min(1).max(64) }) }),
   z.strictObject({ t: z.literal('end'), participantId: id, why: z.enum(['replaced', 'moved']) }),
+  z.strictObject({ t: z.literal('beat'), from: nodeId }),
 ]);
 
 const VERSION = 'v1';

@@ -26,6 +26,7 @@ import {
 } from '../roomService.js';
 import { BusCodec, type BusMessage, type BusRejection, type JoinFields, type RelayErrorCode, type RelayOp } from './busMessages.js';
 import { Keys } from './keys.js';
+import { Liveness } from './liveness.js';
 import type { ClusterState, NodeInfo, ResumeRecord } from './types.js';
 
 export interface ClusterOptions {
@@ -36,6 +37,9 @@ export interface ClusterOptions {
   nodeTtlMs: number;
   /** Room owner leases last this long unless renewed. */
   leaseTtlMs: number;
+  /** How often this node beats on the bus, and how long a silent peer takes to be dead (liveness.ts). */
+  beatIntervalMs: number;
+  deadAfterMs: number;
   /** How long a relayed request may take. */
   requestTimeoutMs: number;
   resumeGraceMs: number;
@@ -58,7 +62,7 @@ interface RemoteMember {
 }
 
 export class ClusterRoomService implements RoomService {
-  private readonly pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<string, { node: string; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   /** Sockets on this node whose room lives on another node. */
   private readonly remote = new Map<string, RemoteMember>();
   /** Edge node of every member of the rooms this node owns. */
@@ -82,6 +86,8 @@ export class ClusterRoomService implements RoomService {
   /** When shared state last became available: peers need a heartbeat to reappear. */
   private healthySince = Date.now();
   private readonly codec: BusCodec;
+  /** Peers judged from their beats on the bus: dead within deadAfterMs of a kill. */
+  private readonly liveness: Liveness;
   private rejectionLoggedAt = 0;
   private rejectionsUnlogged = 0;
 
@@ -92,6 +98,7 @@ export class ClusterRoomService implements RoomService {
     private readonly log: Logger,
   ) {
     this.codec = new BusCodec(options.busSecret);
+    this.liveness = new Liveness(options.nodeId, { beatIntervalMs: options.beatIntervalMs, deadAfterMs: options.deadAfterMs });
   }
 
   get nodeId(): string {
@@ -102,7 +109,11 @@ export class ClusterRoomService implements RoomService {
     this.state.onHealthChange((healthy) => {
       if (healthy) this.healthySince = Date.now();
     });
-    this.unsubscribe = await this.state.bus.subscribe(Keys.nodeChannel(this.nodeId), (payload) => this.onBus(payload));
+    const own = await this.state.bus.subscribe(Keys.nodeChannel(this.nodeId), (payload) => this.onBus(payload));
+    const beats = await this.state.bus.subscribe(Keys.beats(), (payload) => this.onBeat(payload));
+    this.unsubscribe = async () => {
+      await Promise.allSettled([own(), beats()]);
+    };
     await this.heartbeat();
     const every = (ms: number, task: () => Promise<void>): void => {
       const timer = setInterval(() => {
@@ -114,6 +125,7 @@ export class ClusterRoomService implements RoomService {
     every(Math.max(200, Math.floor(this.options.nodeTtlMs / 4)), () => this.heartbeat());
     every(Math.max(200, Math.floor(this.options.leaseTtlMs / 4)), () => this.renewLeases());
     every(Math.max(200, Math.floor(this.options.nodeTtlMs / 4)), () => this.watchPeers());
+    every(this.options.beatIntervalMs, () => this.beat());
   }
 
   /** Stops taking new rooms (graceful shutdown); the registry says so at once. */
@@ -145,39 +157,59 @@ export class ClusterRoomService implements RoomService {
       },
     };
     try {
-      const owner = await this.placeRoom(join.room);
-      const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants, ...(join.expiresAt !== undefined ? { expiresAt: join.expiresAt } : {}) };
-      let resumeParticipantId: string | undefined;
-      if (join.resumeToken) {
-        const record = await this.state.resume.get(join.resumeToken);
-        if (record && record.room === join.room && record.identity === join.identity) resumeParticipantId = record.participantId;
-      }
-      let outcome: ServiceJoinOutcome;
-      if (owner === this.nodeId) {
-        outcome = await this.hostJoin(fields, this.nodeId, () => sink, resumeParticipantId);
-      } else {
-        outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as ServiceJoinOutcome;
-        if (outcome.ok) {
-          this.remote.set(outcome.participantId, { room: join.room, owner, sink });
-          const early = this.early.get(outcome.participantId);
-          this.early.delete(outcome.participantId);
-          if (early) {
-            clearTimeout(early.timer);
-            for (const m of early.messages) sink.send(m);
-          }
-        }
-      }
-      if (!outcome.ok) return outcome;
-      participantId = outcome.participantId;
-      const resumeToken = outcome.resumed && join.resumeToken ? join.resumeToken : newResumeToken();
-      const record: ResumeRecord = { room: join.room, participantId: outcome.participantId, identity: join.identity, name: join.name };
-      this.resumeRecords.set(outcome.participantId, { token: resumeToken, record });
-      await this.state.resume.put(resumeToken, record, this.resumeTtlMs());
-      return { ...outcome, resumeToken };
+      return await this.joinPlaced(join, sink, (id) => (participantId = id));
     } catch (err) {
       this.log.warn('cluster join failed', { room: join.room, error: errorText(err) });
       return { ok: false, reason: 'degraded' };
     }
+  }
+
+  /**
+   * Places the room and joins it, here or on its owner. An owner that dies while the join
+   * is on its way (seen when a socket of the dead node comes straight back through the
+   * balancer) is judged dead within deadAfterMs: the room is placed once more.
+   */
+  private async joinPlaced(join: ServiceJoin, sink: MemberSink, joined: (participantId: string) => void): Promise<ServiceJoinOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.joinOnce(join, sink, joined);
+      } catch (err) {
+        if (!(err instanceof PeerDeadError) || attempt >= 2) throw err;
+        this.log.info('room owner died during a join; placing the room again', { room: join.room, owner: err.node });
+      }
+    }
+  }
+
+  private async joinOnce(join: ServiceJoin, sink: MemberSink, joined: (participantId: string) => void): Promise<ServiceJoinOutcome> {
+    const owner = await this.placeRoom(join.room);
+    const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants, ...(join.expiresAt !== undefined ? { expiresAt: join.expiresAt } : {}) };
+    let resumeParticipantId: string | undefined;
+    if (join.resumeToken) {
+      const record = await this.state.resume.get(join.resumeToken);
+      if (record && record.room === join.room && record.identity === join.identity) resumeParticipantId = record.participantId;
+    }
+    let outcome: ServiceJoinOutcome;
+    if (owner === this.nodeId) {
+      outcome = await this.hostJoin(fields, this.nodeId, () => sink, resumeParticipantId);
+    } else {
+      outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as ServiceJoinOutcome;
+      if (outcome.ok) {
+        this.remote.set(outcome.participantId, { room: join.room, owner, sink });
+        const early = this.early.get(outcome.participantId);
+        this.early.delete(outcome.participantId);
+        if (early) {
+          clearTimeout(early.timer);
+          for (const m of early.messages) sink.send(m);
+        }
+      }
+    }
+    if (!outcome.ok) return outcome;
+    joined(outcome.participantId);
+    const resumeToken = outcome.resumed && join.resumeToken ? join.resumeToken : newResumeToken();
+    const record: ResumeRecord = { room: join.room, participantId: outcome.participantId, identity: join.identity, name: join.name };
+    this.resumeRecords.set(outcome.participantId, { token: resumeToken, record });
+    await this.state.resume.put(resumeToken, record, this.resumeTtlMs());
+    return { ...outcome, resumeToken };
   }
 
   publish(ref: MemberRef, sdp: string, video?: PictureSize): Promise<string> {
@@ -348,7 +380,15 @@ export class ClusterRoomService implements RoomService {
     for (;;) {
       const owner = await this.state.leases.owner(room);
       if (owner) {
-        if (owner === this.nodeId || (await this.state.nodes.get(owner))) return owner;
+        if (owner === this.nodeId) return owner;
+        if (this.liveness.isDead(owner, Date.now())) {
+          // Its beats stopped while ours went on: hand the lease over now rather than
+          // wait for it to run out (compare-and-delete, so a newer owner is left alone).
+          this.log.info('room owner is dead; taking the room over', { room, owner });
+          await this.state.leases.release(room, owner);
+          continue;
+        }
+        if (await this.state.nodes.get(owner)) return owner;
         // Held by a node that died: the lease runs out soon, then the room moves.
         if (Date.now() > deadline) throw new Error(`room ${room} is held by dead node ${owner}`);
         await new Promise((r) => setTimeout(r, 200));
@@ -360,7 +400,8 @@ export class ClusterRoomService implements RoomService {
         await new Promise((r) => setTimeout(r, settling));
         continue;
       }
-      const candidates = (await this.state.nodes.list()).filter((n) => n.acceptingRooms);
+      const now = Date.now();
+      const candidates = (await this.state.nodes.list()).filter((n) => n.acceptingRooms && !this.liveness.isDead(n.id, now));
       const chosen = pickLeastLoaded(candidates) ?? (this.accepting ? this.nodeId : undefined);
       if (!chosen) throw new Error('no node accepts rooms');
       return this.state.leases.acquire(room, chosen, this.options.leaseTtlMs);
@@ -439,15 +480,43 @@ export class ClusterRoomService implements RoomService {
     const missing = new Set([...this.remote.values()].map((m) => m.owner).concat([...this.edges.values()].map((e) => e.edge)).filter((id) => !listed.has(id)));
     const dead = new Set([...missing].filter((id) => this.suspects.has(id)));
     this.suspects = missing;
-    const live = { has: (id: string): boolean => !dead.has(id) };
+    await this.peersDied(dead, 'registry');
+  }
+
+  /** Our beat, and the peers whose beats stopped (faster than the registry: liveness.ts). */
+  private async beat(): Promise<void> {
+    await this.state.bus.publish(Keys.beats(), this.codec.encode({ t: 'beat', from: this.nodeId }));
+    const dead = this.liveness.dead(Date.now());
+    if (dead.length > 0) await this.peersDied(new Set(dead), 'beats');
+  }
+
+  private onBeat(payload: string): void {
+    const decoded = this.codec.decode(payload);
+    if (!decoded.ok) return this.busRejected(decoded.reason, decoded.detail, payload.length);
+    if (decoded.message.t !== 'beat') return this.busRejected('schema', `${decoded.message.t} on the beats channel`, payload.length);
+    this.liveness.heard(decoded.message.from, Date.now());
+  }
+
+  /**
+   * Dead peers: rooms they owned move (their members here are told to join again), and
+   * members whose socket was on them are detached (they may resume elsewhere).
+   */
+  private async peersDied(dead: ReadonlySet<string>, judgedBy: 'registry' | 'beats'): Promise<void> {
+    // Requests waiting on a dead node fail now, not at their timeout.
+    for (const [id, waiting] of this.pending) {
+      if (!dead.has(waiting.node)) continue;
+      this.pending.delete(id);
+      clearTimeout(waiting.timer);
+      waiting.reject(new PeerDeadError(waiting.node));
+    }
     for (const [participantId, member] of this.remote) {
-      if (live.has(member.owner)) continue;
+      if (!dead.has(member.owner)) continue;
       this.remote.delete(participantId);
-      this.log.warn('room owner is gone; the room moves', { room: member.room, owner: member.owner, participant: participantId });
+      this.log.warn('room owner is gone; the room moves', { room: member.room, owner: member.owner, participant: participantId, judgedBy });
       member.sink.moved();
     }
     for (const [participantId, { room, edge }] of this.edges) {
-      if (live.has(edge)) continue;
+      if (!dead.has(edge)) continue;
       this.edges.delete(participantId);
       await this.local.detach({ room, participantId }, 'disconnected');
     }
@@ -467,7 +536,7 @@ export class ClusterRoomService implements RoomService {
         this.pending.delete(id);
         reject(new Error(`node ${node} did not answer ${body.op} within ${this.options.requestTimeoutMs} ms`));
       }, this.options.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      this.pending.set(id, { node, resolve, reject, timer });
       const message: BusMessage = { t: 'req', id, from: this.nodeId, body };
       this.state.bus.publish(Keys.nodeChannel(node), this.codec.encode(message)).catch((err: unknown) => {
         clearTimeout(timer);
@@ -547,6 +616,13 @@ export class ClusterRoomService implements RoomService {
         return;
       }
     }
+  }
+}
+
+/** A relayed request whose node was judged dead before it answered. */
+class PeerDeadError extends Error {
+  constructor(readonly node: string) {
+    super(`node ${node} died before it answered`);
   }
 }
 

@@ -15,4 +15,6 @@ export const Keys = {
   resume: (token: string): string => `${KEY_PREFIX}resume:${token}`,
   /** Pub/sub channel: messages for one node (relayed signaling requests and events). */
   nodeChannel: (nodeId: string): string => `${KEY_PREFIX}chan:node:${nodeId}`,
+  /** Pub/sub channel every node reads: each node's beats, from which peers judge it alive. */
+  beats: (): string => `${KEY_PREFIX}chan:beats`,
 } as const;

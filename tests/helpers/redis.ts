@@ -22,6 +22,8 @@ export interface RedisHandle {
   restart(): Promise<void>;
   /** SIGKILL: the server vanishes without closing connections politely. */
   kill(): Promise<void>;
+  /** SIGSTOP, then SIGCONT after `ms`: a Redis that hangs with its connections open. */
+  pause(ms: number): Promise<void>;
 }
 
 const NOT_FOUND = 'redis-server not found: apt-get install redis-server, or set REDIS_URL';
@@ -45,6 +47,11 @@ export async function startRedis(options: { spawn?: boolean } = {}): Promise<Red
     flush: () => deleteKeys(url, `${KEY_PREFIX}*`),
     stop: () => exit('SIGTERM'),
     kill: () => exit('SIGKILL'),
+    async pause(ms) {
+      child.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, ms));
+      child.kill('SIGCONT');
+    },
     async restart() {
       await exit('SIGTERM');
       child = await spawnRedis(port);
@@ -81,7 +88,7 @@ function externalRedis(url: string): RedisHandle {
   const cannot = async (): Promise<never> => {
     throw new Error('cannot stop, kill or restart the Redis at REDIS_URL; use startRedis({ spawn: true })');
   };
-  return { url, port: Number(new URL(url).port || 6379), flush: () => deleteKeys(url, `${KEY_PREFIX}*`), stop: cannot, kill: cannot, restart: cannot };
+  return { url, port: Number(new URL(url).port || 6379), flush: () => deleteKeys(url, `${KEY_PREFIX}*`), stop: cannot, kill: cannot, restart: cannot, pause: cannot };
 }
 
 /** Starts redis-server and resolves once it says it accepts connections. */
