@@ -2,7 +2,7 @@
 // participants and one MediaStream per participant, mutes, leaves, reconnects when the
 // connection is lost, and measures the call's quality. Peer connections and devices stay
 // behind it.
-import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats } from '../signaling/protocol.js';
+import { CloseCode, type ImpairmentSettings, type JoinResult, type LeaveReason, type MediaKind, type ParticipantInfo, type ServerStreamStats } from '../signaling/protocol.js';
 import { Emitter, type Listener } from './emitter.js';
 import { CallError, toCallError } from './errors.js';
 import { LocalMedia, type MediaGetter } from './localMedia.js';
@@ -423,7 +423,8 @@ export class Call {
     // While joining or reconnecting, the pending join fails and its caller decides.
     if (this.ended || this.currentState !== 'joined') return;
     if (error.final) this.fail(error);
-    else void this.reconnect(error);
+    // A moved room (its owner node failed) is already placed elsewhere: join again at once.
+    else void this.reconnect(error, error.details.closeCode === CloseCode.RoomMoved);
   }
 
   private async reconnect(cause: CallError, tryAtOnce = false): Promise<void> {
