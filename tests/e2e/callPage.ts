@@ -38,6 +38,30 @@ export async function remoteStats(page: Page): Promise<RemoteMediaStats[]> {
   return page.evaluate(() => window.__call.stats());
 }
 
+/**
+ * Waits until the page lists `expectedRemotes` remote participants and decodes video from
+ * each, freshly: every one's decoded-frame counter rises between two readings.
+ */
+export async function decodesEveryone(page: Page, expectedRemotes: number, timeoutMs: number): Promise<void> {
+  const first = new Map<string, number>();
+  await waitFor(
+    async () => {
+      const ids = await page.evaluate(() => window.__call.remoteParticipants());
+      if (ids.length !== expectedRemotes) return false;
+      const stats = await remoteStats(page);
+      return ids.every((id) => {
+        const frames = stats.find((s) => s.participantId === id)?.framesDecoded ?? 0;
+        if (frames <= 0) return false;
+        const seen = first.get(id);
+        if (seen === undefined) first.set(id, frames);
+        return seen !== undefined && frames > seen;
+      });
+    },
+    timeoutMs,
+    `page decodes video from ${expectedRemotes} remote participant(s)`,
+  );
+}
+
 /** Polls a condition until it holds; fails with a description after the deadline. */
 export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
