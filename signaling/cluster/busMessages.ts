@@ -3,7 +3,7 @@
 // shares, and whoever can PUBLISH on Redis need not know), then checked against these
 // schemas. A payload that fails either is dropped and counted, never acted on: one
 // forged PUBLISH once set 100 % loss on a node with SFU_IMPAIRMENT off.
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { displayName, roomName } from '../auth.js';
 import { ErrorCode, MAX_MESSAGE_BYTES, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage } from '../protocol.js';
@@ -37,9 +37,12 @@ export type BusMessage =
   /** Every node to all, every NODE_BEAT_INTERVAL_MS on the beats channel: "I am alive" (liveness.ts). */
   | { t: 'beat'; from: string };
 
-/** Why a payload was dropped (the `reason` label of rtc_bus_messages_rejected_total). */
-export type BusRejection = 'signature' | 'json' | 'schema';
-export const BUS_REJECTIONS: readonly BusRejection[] = ['signature', 'json', 'schema'];
+/**
+ * Why a payload was dropped (the `reason` label of rtc_bus_messages_rejected_total):
+ * `replay` is a signed payload seen before, or stamped outside the replay window.
+ */
+export type BusRejection = 'signature' | 'json' | 'schema' | 'replay';
+export const BUS_REJECTIONS: readonly BusRejection[] = ['signature', 'json', 'schema', 'replay'];
 
 const id = z.string().min(1).max(128);
 const nodeId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
@@ -89,31 +92,70 @@ const busMessage = z.union([
   z.strictObject({ t: z.literal('beat'), from: nodeId }),
 ]);
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 
-/** Signs and reads bus payloads: `v1.<HMAC-SHA256, base64url>.<JSON>`. */
+export interface BusCodecOptions {
+  /**
+   * A payload stamped further than this from our clock is refused, and nonces are
+   * remembered this long: a captured payload cannot be published again later (a replayed
+   * beat would keep a dead node alive; a replayed request would act twice). Nodes' clocks
+   * must agree within it.
+   */
+  replayWindowMs?: number;
+  /** At most this many nonces are remembered; past it, payloads are refused until old ones age out. */
+  maxNonces?: number;
+  now?: () => number;
+}
+
+const DEFAULT_REPLAY_WINDOW_MS = 10_000;
+const DEFAULT_MAX_NONCES = 200_000;
+const NONCE = /^[A-Za-z0-9_-]{16}$/;
+const STAMP = /^\d{1,15}$/;
+
+/**
+ * Signs and reads bus payloads: `v2.<HMAC-SHA256, base64url>.<ms since epoch>.<nonce>.<JSON>`,
+ * the MAC covering stamp, nonce and JSON. Each codec remembers the nonces it has read
+ * within the replay window, so every payload is acted on at most once per node.
+ */
 export class BusCodec {
   readonly #key: Buffer;
+  readonly #windowMs: number;
+  readonly #maxNonces: number;
+  readonly #now: () => number;
+  /** Nonces read, with their stamps, in arrival order (so the oldest age out first). */
+  readonly #seen = new Map<string, number>();
 
   /** `secret`: JWT_SECRET, shared by every node; the bus key is derived from it, never the secret itself. */
-  constructor(secret: string) {
+  constructor(secret: string, options: BusCodecOptions = {}) {
     this.#key = Buffer.from(hkdfSync('sha256', Buffer.from(secret, 'utf8'), Buffer.alloc(0), 'rtc-sfu cluster bus v1', 32));
+    this.#windowMs = options.replayWindowMs ?? DEFAULT_REPLAY_WINDOW_MS;
+    this.#maxNonces = options.maxNonces ?? DEFAULT_MAX_NONCES;
+    this.#now = options.now ?? Date.now;
   }
 
   encode(message: BusMessage): string {
     const json = JSON.stringify(message);
-    return `${VERSION}.${this.#mac(json)}.${json}`;
+    const signed = `${this.#now()}.${randomBytes(12).toString('base64url')}.${json}`;
+    return `${VERSION}.${this.#mac(signed)}.${signed}`;
   }
 
   /** The message in a payload, or why it was dropped; `detail` is bounded text for a log line. */
   decode(payload: string): { ok: true; message: BusMessage } | { ok: false; reason: BusRejection; detail: string } {
     const first = payload.indexOf('.');
     const second = first < 0 ? -1 : payload.indexOf('.', first + 1);
-    if (second < 0 || payload.slice(0, first) !== VERSION) return { ok: false, reason: 'signature', detail: 'not a signed bus message' };
-    const json = payload.slice(second + 1);
+    const third = second < 0 ? -1 : payload.indexOf('.', second + 1);
+    const fourth = third < 0 ? -1 : payload.indexOf('.', third + 1);
+    if (fourth < 0 || payload.slice(0, first) !== VERSION) return { ok: false, reason: 'signature', detail: 'not a signed bus message' };
+    const signed = payload.slice(second + 1);
     const given = Buffer.from(payload.slice(first + 1, second), 'base64url');
-    const expected = Buffer.from(this.#mac(json), 'base64url');
+    const expected = Buffer.from(this.#mac(signed), 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature', detail: 'bad signature' };
+    const stamp = payload.slice(second + 1, third);
+    const nonce = payload.slice(third + 1, fourth);
+    if (!STAMP.test(stamp) || !NONCE.test(nonce)) return { ok: false, reason: 'signature', detail: 'malformed stamp or nonce' };
+    const replay = this.#checkFresh(Number(stamp), nonce);
+    if (replay) return { ok: false, reason: 'replay', detail: replay };
+    const json = payload.slice(fourth + 1);
     let value: unknown;
     try {
       value = JSON.parse(json);
@@ -126,6 +168,20 @@ export class BusCodec {
       return { ok: false, reason: 'schema', detail: `${issue?.path.slice(0, 4).join('.') || 'message'}: ${issue?.message ?? 'invalid'}` };
     }
     return { ok: true, message: parsed.data as BusMessage };
+  }
+
+  /** Why a signed payload is not fresh, or undefined (and its nonce is remembered). */
+  #checkFresh(stamp: number, nonce: string): string | undefined {
+    const now = this.#now();
+    if (Math.abs(now - stamp) > this.#windowMs) return `stamped ${now - stamp} ms from this node's clock (window ${this.#windowMs} ms)`;
+    for (const [old, at] of this.#seen) {
+      if (now - at <= this.#windowMs) break;
+      this.#seen.delete(old);
+    }
+    if (this.#seen.has(nonce)) return 'nonce already seen';
+    if (this.#seen.size >= this.#maxNonces) return `more than ${this.#maxNonces} messages within the replay window`;
+    this.#seen.set(nonce, stamp);
+    return undefined;
   }
 
   #mac(json: string): string {

@@ -77,6 +77,30 @@ describe('forged bus messages', () => {
     expect((await ada.client.nextEvent('participant-joined')).participant.id).toBe(bob.result.participantId);
   });
 
+  it('a captured signed message published again is refused as a replay, and the cluster goes on', async () => {
+    // Capture real signed traffic: the nodes' beats, which every node reads.
+    const listener = publisher.duplicate();
+    await listener.connect();
+    const captured: string[] = [];
+    await listener.subscribe(Keys.beats(), (payload) => void captured.push(payload));
+    try {
+      await waitFor(() => captured.length >= 4, 5000, 'beats on the bus');
+      const before = await rejected(0);
+      // The attacker re-publishes them: to the beats channel and to a node's own channel.
+      for (const payload of captured.slice(0, 4)) {
+        await publisher.publish(Keys.beats(), payload);
+        await publisher.publish(Keys.nodeChannel('node-1'), payload);
+      }
+      await waitFor(async () => ((await rejected(0)).replay ?? 0) - (before.replay ?? 0) >= 8, 5000, 'the replayed beats counted as replays');
+      expect((await rejected(0)).signature ?? 0).toBe(before.signature ?? 0);
+    } finally {
+      await listener.close();
+    }
+    const room = freshRoom();
+    await pools[0]!.joined(signedToken({ room, name: 'Ada', identity: 'ada' }), room);
+    await pools[1]!.joined(signedToken({ room, name: 'Bob', identity: 'bob' }), room);
+  });
+
   it("the room's owner re-checks SFU_IMPAIRMENT: an edge with impairment on cannot impose it on an owner with it off", async () => {
     const room = freshRoom();
     const ada = await pools[0]!.joined(signedToken({ room, name: 'Ada', identity: 'ada' }), room);

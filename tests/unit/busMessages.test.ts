@@ -32,6 +32,38 @@ describe('BusCodec', () => {
     expect(extraField).toMatchObject({ ok: false, reason: 'schema' });
   });
 
+  it('acts on a payload once: the same payload published again is a replay', () => {
+    const reader = new BusCodec('bus-test-secret-that-is-at-least-32-characters');
+    const payload = codec.encode(request);
+    expect(reader.decode(payload)).toMatchObject({ ok: true });
+    expect(reader.decode(payload)).toMatchObject({ ok: false, reason: 'replay', detail: 'nonce already seen' });
+    // Two payloads of the same message are two messages.
+    expect(reader.decode(codec.encode(request))).toMatchObject({ ok: true });
+  });
+
+  it('refuses a payload stamped outside the replay window, and forgets nonces once they are past it', () => {
+    let now = 1_000_000;
+    const clock = (): number => now;
+    const writer = new BusCodec('bus-test-secret-that-is-at-least-32-characters', { now: clock });
+    const reader = new BusCodec('bus-test-secret-that-is-at-least-32-characters', { now: clock, replayWindowMs: 10_000 });
+    const old = writer.encode(request);
+    now += 10_001;
+    expect(reader.decode(old)).toMatchObject({ ok: false, reason: 'replay' });
+    const early = writer.encode(request);
+    now -= 10_001;
+    // A clock 10 s ahead is as suspect as one behind.
+    expect(reader.decode(early)).toMatchObject({ ok: false, reason: 'replay' });
+    for (let i = 0; i < 50; i++) expect(reader.decode(writer.encode(request))).toMatchObject({ ok: true });
+    now += 20_000;
+    expect(reader.decode(writer.encode(request))).toMatchObject({ ok: true });
+  });
+
+  it('remembers at most maxNonces nonces within the window, refusing past it', () => {
+    const reader = new BusCodec('bus-test-secret-that-is-at-least-32-characters', { maxNonces: 3 });
+    for (let i = 0; i < 3; i++) expect(reader.decode(codec.encode(request))).toMatchObject({ ok: true });
+    expect(reader.decode(codec.encode(request))).toMatchObject({ ok: false, reason: 'replay' });
+  });
+
   it('keeps an owner error code for a refused grant', () => {
     const res: BusMessage = { t: 'res', id: 'r1', ok: false, error: 'token has no admin grant', gone: false, code: 'FORBIDDEN' };
     expect(codec.decode(codec.encode(res))).toEqual({ ok: true, message: res });
