@@ -37,7 +37,7 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   // mediasoup forwards inside its worker, where the controlled impairment cannot reach.
   const impairmentEnabled = config.impairmentEnabled && media.name === 'werift';
   if (config.impairmentEnabled && !impairmentEnabled) log.warn('SFU_IMPAIRMENT needs MEDIA_ENGINE=werift; impairment is off');
-  const cluster = await createRooms(config, media.plane, log, { impairmentEnabled, onBusRejected: (reason) => metrics.busRejected(reason) });
+  const cluster = await createRooms(config, media.plane, log, { impairmentEnabled, onBusRejected: (reason) => metrics.busRejected(reason), onRecordRejected: (kind) => metrics.recordRejected(kind) });
   const rooms = cluster.service;
   let ready = false;
 

@@ -2,6 +2,7 @@
 // reasons and media kinds only; never room, participant or track ids.
 import client, { Registry } from 'prom-client';
 import { BUS_REJECTIONS, type BusRejection } from '../signaling/cluster/busMessages.js';
+import { RECORD_KINDS, type RecordKind } from '../signaling/cluster/records.js';
 import type { MediaKind } from '../signaling/protocol.js';
 import { REFUSAL_REASONS, type RefusalReason } from './admission.js';
 import { BoundsMetrics } from './boundsMetrics.js';
@@ -42,6 +43,7 @@ export class Metrics implements StreamQualityObserver {
   private readonly wsRefusals: client.Counter<'reason'>;
   private readonly wsTerminations: client.Counter<'reason'>;
   private readonly busRejections: client.Counter<'reason'>;
+  private readonly recordRejections: client.Counter<'record'>;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -112,6 +114,13 @@ export class Metrics implements StreamQualityObserver {
       registers,
     });
     for (const reason of BUS_REJECTIONS) this.busRejections.inc({ reason }, 0);
+    this.recordRejections = new client.Counter({
+      name: 'rtc_redis_records_rejected_total',
+      help: 'Records read from Redis that failed their schema and were treated as absent, by record: node, roster, resume.',
+      labelNames: ['record'],
+      registers,
+    });
+    for (const record of RECORD_KINDS) this.recordRejections.inc({ record }, 0);
 
     // SFU totals are plain numbers bumped on the packet path; counters catch up when scraped.
     const totals = sources.sfuTotals;
@@ -223,6 +232,10 @@ export class Metrics implements StreamQualityObserver {
 
   busRejected(reason: BusRejection): void {
     this.busRejections.inc({ reason });
+  }
+
+  recordRejected(record: RecordKind): void {
+    this.recordRejections.inc({ record });
   }
 
   internalError(source: InternalErrorSource): void {

@@ -3,6 +3,7 @@
 // (ClusterRoomService). Nothing else asks which.
 import { randomBytes } from 'node:crypto';
 import type { BusRejection } from '../signaling/cluster/busMessages.js';
+import type { RecordKind } from '../signaling/cluster/records.js';
 import { ClusterRoomService } from '../signaling/cluster/clusterRoomService.js';
 import { createClusterState } from '../signaling/cluster/state.js';
 import type { ClusterState } from '../signaling/cluster/types.js';
@@ -22,13 +23,13 @@ export interface Rooms {
 }
 
 /** `impairmentEnabled`: SFU_IMPAIRMENT with an engine that can impair; the room's owner checks it. */
-export async function createRooms(config: Config, media: MediaPlane, log: Logger, options: { impairmentEnabled: boolean; onBusRejected?: (reason: BusRejection) => void }): Promise<Rooms> {
+export async function createRooms(config: Config, media: MediaPlane, log: Logger, options: { impairmentEnabled: boolean; onBusRejected?: (reason: BusRejection) => void; onRecordRejected?: (kind: RecordKind) => void }): Promise<Rooms> {
   const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs, { impairmentEnabled: options.impairmentEnabled });
   if (!config.cluster.redisUrl) {
     return { service: local, nodeId, healthy: () => true, drain: async () => undefined };
   }
-  const state: ClusterState = await createClusterState({ redisUrl: config.cluster.redisUrl, log });
+  const state: ClusterState = await createClusterState({ redisUrl: config.cluster.redisUrl, log, ...(options.onRecordRejected ? { onRecordRejected: options.onRecordRejected } : {}) });
   state.onHealthChange((healthy) => log[healthy ? 'info' : 'warn'](healthy ? 'redis available again' : 'redis unavailable: new joins fail until it returns', { node: nodeId }));
   let lastCpu = process.cpuUsage();
   let lastAt = performance.now();

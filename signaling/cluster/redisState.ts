@@ -8,6 +8,7 @@ import { ClientOfflineError, createClient, ErrorReply } from 'redis';
 import { createLogger, type Logger } from '../log.js';
 import { assertTtl, ClusterErrorCode, ClusterStateError, shielded } from './errors.js';
 import { Keys } from './keys.js';
+import { readRecord, type RecordKind } from './records.js';
 import {
   ACQUIRE_LEASE,
   LIST_ROSTER,
@@ -34,6 +35,8 @@ type MessageListener = (message: string) => void;
 
 export interface RedisConnectOptions {
   log?: Logger;
+  /** Told of each record read from Redis that fails its schema (records.ts), for metrics. */
+  onRecordRejected?: (kind: RecordKind) => void;
   /** How long start-up keeps trying to reach Redis before giving up. */
   connectTimeoutMs?: number;
 }
@@ -84,7 +87,7 @@ export class RedisClusterState implements ClusterState {
   static async connect(url: string, options: RedisConnectOptions = {}): Promise<RedisClusterState> {
     const timeoutMs = options.connectTimeoutMs ?? 5000;
     const commands = newClient(url, timeoutMs);
-    const state = new RedisClusterState(commands, commands.duplicate(), options.log ?? createLogger('silent'));
+    const state = new RedisClusterState(commands, commands.duplicate(), options.log ?? createLogger('silent'), options.onRecordRejected);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -104,7 +107,7 @@ export class RedisClusterState implements ClusterState {
     return state;
   }
 
-  private constructor(commands: RedisClient, subscriber: RedisClient, log: Logger) {
+  private constructor(commands: RedisClient, subscriber: RedisClient, log: Logger, onRecordRejected: ((kind: RecordKind) => void) | undefined) {
     this.#commands = commands;
     this.#subscriber = subscriber;
     this.#log = log;
@@ -122,6 +125,14 @@ export class RedisClusterState implements ClusterState {
     }
 
     const run = this.#run.bind(this);
+    // A record that fails its schema is absent; counted, and logged (without its content).
+    let loggedAt = 0;
+    const rejected = (kind: RecordKind): void => {
+      onRecordRejected?.(kind);
+      if (Date.now() - loggedAt < 1000) return;
+      loggedAt = Date.now();
+      this.#log.warn('malformed record in Redis ignored (logged at most once a second)', { record: kind });
+    };
 
     this.nodes = {
       heartbeat: (info, ttlMs) =>
@@ -142,12 +153,12 @@ export class RedisClusterState implements ClusterState {
           await Promise.all(
             dead.map((id) => c.eval(PRUNE_DEAD_NODE, { keys: [Keys.nodes(), Keys.nodeAlive(id)], arguments: [id] })),
           );
-          return registered.filter((_, i) => alive[i] !== null).map(([, json]) => JSON.parse(json) as NodeInfo);
+          return registered.filter((_, i) => alive[i] !== null).flatMap(([, json]) => readRecord('node', json, rejected) ?? []);
         }),
       get: (nodeId) =>
         run(async (c) => {
           const [json, alive] = await Promise.all([c.hGet(Keys.nodes(), nodeId), c.exists(Keys.nodeAlive(nodeId))]);
-          return json && alive ? (JSON.parse(json) as NodeInfo) : undefined;
+          return json && alive ? readRecord('node', json, rejected) : undefined;
         }),
       remove: (nodeId) =>
         run(async (c) => {
@@ -189,7 +200,7 @@ export class RedisClusterState implements ClusterState {
       list: (room) =>
         run(async (c) => {
           const fields = (await c.eval(LIST_ROSTER, { keys: [Keys.roomRoster(room)] })) as string[];
-          return fields.map((field) => (JSON.parse(field) as StoredRosterField<RosterEntry>).entry);
+          return fields.flatMap((field) => readRecord('roster', field, rejected)?.entry ?? []);
         }),
     };
 
@@ -202,7 +213,7 @@ export class RedisClusterState implements ClusterState {
       get: (token) =>
         run(async (c) => {
           const json = await c.get(Keys.resume(token));
-          return json === null ? undefined : (JSON.parse(json) as ResumeRecord);
+          return json === null ? undefined : readRecord('resume', json, rejected);
         }),
       delete: (token) =>
         run(async (c) => {

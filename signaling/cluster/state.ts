@@ -2,6 +2,7 @@
 // in-process memory otherwise. Nothing else asks "am I clustered?".
 import type { Logger } from '../log.js';
 import { MemoryClusterState } from './memoryState.js';
+import type { RecordKind } from './records.js';
 import { RedisClusterState } from './redisState.js';
 import type { ClusterState } from './types.js';
 
@@ -11,12 +12,14 @@ export interface ClusterStateOptions {
   log?: Logger;
   /** How long start-up waits for Redis to answer (default 5000 ms). */
   connectTimeoutMs?: number;
+  /** Told of each Redis record that fails its schema (records.ts). */
+  onRecordRejected?: (kind: RecordKind) => void;
 }
 
 export async function createClusterState(opts: ClusterStateOptions): Promise<ClusterState> {
   if (!opts.redisUrl) return new MemoryClusterState(undefined, { log: opts.log });
   try {
-    return await RedisClusterState.connect(opts.redisUrl, { log: opts.log, connectTimeoutMs: opts.connectTimeoutMs ?? 5000 });
+    return await RedisClusterState.connect(opts.redisUrl, { log: opts.log, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.onRecordRejected ? { onRecordRejected: opts.onRecordRejected } : {}) });
   } catch (err) {
     // Start-up stops here; say which setting to look at.
     throw new Error(`REDIS_URL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

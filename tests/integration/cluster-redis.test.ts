@@ -78,6 +78,31 @@ describe('RedisClusterState', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('treats records that fail their schema as absent, and counts them', async () => {
+    const rejected: string[] = [];
+    const reader = await RedisClusterState.connect(redis.url, { onRecordRejected: (kind) => rejected.push(kind) });
+    try {
+      await a.nodes.heartbeat(nodeInfo('node-a'), TTL);
+      await a.nodes.heartbeat(nodeInfo('node-b'), TTL);
+      await a.roster.put('demo', rosterEntry('p1'), TTL);
+      await a.roster.put('demo', rosterEntry('p2'), TTL);
+      await a.resume.put('tok', { room: 'demo', participantId: 'p1', identity: 'ada', name: 'Ada' }, TTL);
+      // Whoever can write to Redis (or another release of the server) writes other shapes.
+      await inspect(redis.url, async (c) => {
+        await c.hSet(Keys.nodes(), 'node-b', JSON.stringify({ ...nodeInfo('node-b'), acceptingRooms: 'yes' }));
+        await c.hSet(Keys.roomRoster('demo'), 'p2', JSON.stringify({ expiresAt: Date.now() + TTL, entry: { participantId: 'p2', name: '<b>'.repeat(100) } }));
+        await c.set(Keys.resume('tok'), 'not json', { expiration: { type: 'PX', value: TTL } });
+      });
+      expect((await reader.nodes.list()).map((n) => n.id)).toEqual(['node-a']);
+      expect(await reader.nodes.get('node-b')).toBeUndefined();
+      expect((await reader.roster.list('demo')).map((e) => e.participantId)).toEqual(['p1']);
+      expect(await reader.resume.get('tok')).toBeUndefined();
+      expect(rejected.sort()).toEqual(['node', 'node', 'resume', 'roster']);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('writes exactly the keys keys.ts names, with the TTLs asked for', async () => {
     await a.leases.acquire('demo', 'node-a', TTL);
     await a.nodes.heartbeat(nodeInfo('node-a'), TTL);
