@@ -1,6 +1,6 @@
-// The one switch point between one node and many: without REDIS_URL, rooms live in this
-// process (LocalRoomService); with it, rooms are placed across the nodes that share Redis
-// (ClusterRoomService). Nothing else asks which.
+// Rooms on one node and on many are the same code: the cluster room service. The one
+// switch point is the state behind it (signaling/cluster/state.ts): in-process memory
+// without REDIS_URL (a cluster of one), Redis with it. Nothing else asks which.
 import { randomBytes } from 'node:crypto';
 import type { BusRejection } from '../signaling/cluster/busMessages.js';
 import type { RecordKind } from '../signaling/cluster/records.js';
@@ -26,9 +26,6 @@ export interface Rooms {
 export async function createRooms(config: Config, media: MediaPlane, log: Logger, options: { impairmentEnabled: boolean; onBusRejected?: (reason: BusRejection) => void; onRecordRejected?: (kind: RecordKind) => void }): Promise<Rooms> {
   const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs, { impairmentEnabled: options.impairmentEnabled });
-  if (!config.cluster.redisUrl) {
-    return { service: local, nodeId, healthy: () => true, drain: async () => undefined };
-  }
   const state: ClusterState = await createClusterState({ redisUrl: config.cluster.redisUrl, log, ...(options.onRecordRejected ? { onRecordRejected: options.onRecordRejected } : {}) });
   state.onHealthChange((healthy) => log[healthy ? 'info' : 'warn'](healthy ? 'redis available again' : 'redis unavailable: new joins fail until it returns', { node: nodeId }));
   let lastCpu = process.cpuUsage();
@@ -60,28 +57,6 @@ export async function createRooms(config: Config, media: MediaPlane, log: Logger
     log,
   );
   await cluster.start();
-  log.info('cluster mode', { node: nodeId });
-  return {
-    service: {
-      join: (j) => cluster.join(j),
-      publish: (r, s, v) => cluster.publish(r, s, v),
-      answer: (r, s) => cluster.answer(r, s),
-      mute: (r, k, m) => cluster.mute(r, k, m),
-      videoSize: (r, p, t) => cluster.videoSize(r, p, t),
-      setImpairment: (r, s) => cluster.setImpairment(r, s),
-      leave: (r, why) => cluster.leave(r, why),
-      detach: (r, why) => cluster.detach(r, why),
-      stats: () => cluster.stats(),
-      close: async () => {
-        await cluster.close();
-        await state.close();
-      },
-    },
-    nodeId,
-    healthy: () => state.healthy(),
-    drain: async () => {
-      await cluster.stopAccepting();
-      cluster.evictAll();
-    },
-  };
+  if (state.kind === 'redis') log.info('cluster mode', { node: nodeId });
+  return { service: cluster, nodeId, healthy: () => state.healthy(), drain: () => cluster.drain() };
 }

@@ -1,6 +1,7 @@
-// What a session asks of rooms, whichever node the room lives on. LocalRoomService serves
-// rooms of this node; the cluster service (cluster/clusterRoomService.ts) relays to the
-// room's owner when it is another node. Sessions never ask which.
+// What a session asks of rooms, whichever node the room lives on. The room service is
+// cluster/clusterRoomService.ts, on one node (a cluster of one over in-memory state) and on
+// many (over Redis) alike; it hosts the rooms this node owns in a LocalRoomService and
+// relays to the room's owner when it is another node. Sessions never ask which.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Grants } from './auth.js';
 import { GrantRefusedError, requireGrant } from './grants.js';
@@ -40,6 +41,10 @@ export type ServiceJoinOutcome =
     }
   | { ok: false; reason: 'full' | 'degraded' };
 
+/** A join as the node hosting the room sees it: resume tokens are the room service's business. */
+export type HostJoin = Omit<ServiceJoin, 'resumeToken'>;
+export type HostJoinOutcome = { ok: true } & Omit<Extract<ServiceJoinOutcome, { ok: true }>, 'resumeToken' | 'ok'> | Extract<ServiceJoinOutcome, { ok: false }>;
+
 export interface RoomService {
   join(join: ServiceJoin): Promise<ServiceJoinOutcome>;
   publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string>;
@@ -68,17 +73,11 @@ export function newResumeToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-interface ResumeEntry {
-  room: string;
-  participantId: string;
-  identity: string;
-}
-
-/** Rooms that live on this node. */
-export class LocalRoomService implements RoomService {
-  private readonly resumeTokens = new Map<string, ResumeEntry>();
-  private readonly tokenOf = new Map<string, string>();
-
+/**
+ * The rooms this node hosts (owns): members, media and grants. It knows nothing of resume
+ * tokens or other nodes; the room service in front of it does.
+ */
+export class LocalRoomService {
   constructor(
     readonly rooms: RoomDirectory,
     private readonly resumeGraceMs: number,
@@ -86,13 +85,8 @@ export class LocalRoomService implements RoomService {
     private readonly options: { impairmentEnabled?: boolean } = {},
   ) {}
 
-  async join(join: ServiceJoin): Promise<ServiceJoinOutcome> {
+  async join(join: HostJoin): Promise<HostJoinOutcome> {
     const room = this.rooms.getOrCreate(join.room);
-    const resumable = join.resumeToken ? this.resumeTokens.get(join.resumeToken) : undefined;
-    if (resumable && resumable.room === join.room && resumable.identity === join.identity) {
-      const resumed = this.resume(join.room, resumable.participantId, join.sink, join.expiresAt);
-      if (resumed) return resumed;
-    }
     const participantId = randomUUID();
     const outcome = room.join({
       participantId,
@@ -106,17 +100,14 @@ export class LocalRoomService implements RoomService {
       if (room.size === 0) room.close();
       return { ok: false, reason: outcome.reason };
     }
-    const resumeToken = newResumeToken();
-    this.resumeTokens.set(resumeToken, { room: join.room, participantId, identity: join.identity });
-    this.tokenOf.set(participantId, resumeToken);
-    return { ok: true, participantId, others: outcome.others, impairment: room.impairment, resumeToken, resumed: false };
+    return { ok: true, participantId, others: outcome.others, impairment: room.impairment, resumed: false };
   }
 
   /**
    * Continues a participant on a new sink (the cluster checked its resume token); undefined
    * when the participant is no longer in the room.
    */
-  resume(room: string, participantId: string, sink: MemberSink, expiresAt?: number): Extract<ServiceJoinOutcome, { ok: true }> | undefined {
+  resume(room: string, participantId: string, sink: MemberSink, expiresAt?: number): Extract<HostJoinOutcome, { ok: true }> | undefined {
     const r = this.rooms.get(room);
     const member = r?.reattach(participantId, sink);
     if (!r || !member) return undefined;
@@ -127,7 +118,6 @@ export class LocalRoomService implements RoomService {
       participantId,
       others: r.participants().filter((p) => p.id !== participantId),
       impairment: r.impairment,
-      resumeToken: this.tokenOf.get(participantId) ?? '',
       resumed: true,
     };
   }
@@ -188,7 +178,6 @@ export class LocalRoomService implements RoomService {
   }
 
   async leave(ref: MemberRef, reason: LeaveReason): Promise<void> {
-    this.forgetResume(ref);
     this.rooms.get(ref.room)?.leave(ref.participantId, reason);
   }
 
@@ -197,10 +186,6 @@ export class LocalRoomService implements RoomService {
     if (!room) return;
     if (this.resumeGraceMs <= 0) return this.leave(ref, reason);
     room.detach(ref.participantId, this.resumeGraceMs, reason);
-    // The token dies with the grace period (or earlier, with the member).
-    setTimeout(() => {
-      if (!room.member(ref.participantId)) this.forgetResume(ref);
-    }, this.resumeGraceMs + 100).unref();
   }
 
   stats(): { rooms: number; participants: number } {
@@ -209,20 +194,11 @@ export class LocalRoomService implements RoomService {
 
   async close(): Promise<void> {
     this.rooms.closeAll();
-    this.resumeTokens.clear();
-    this.tokenOf.clear();
   }
 
   private media(ref: MemberRef): MediaParticipant {
     const media = this.rooms.get(ref.room)?.member(ref.participantId)?.media;
     if (!media) throw new GoneError('not in the room');
     return media;
-  }
-
-  private forgetResume(ref: MemberRef): void {
-    const token = this.tokenOf.get(ref.participantId);
-    if (token === undefined) return;
-    this.tokenOf.delete(ref.participantId);
-    this.resumeTokens.delete(token);
   }
 }

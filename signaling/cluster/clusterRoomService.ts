@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { bounded, ERROR_TEXT_CHARS, errorText } from '../clientValue.js';
 import { GrantRefusedError } from '../grants.js';
+import { refusalOf } from '../mediaRefusal.js';
 import type { Logger } from '../log.js';
 import type { PictureSize } from '../layers.js';
 import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage, VideoSizeResult } from '../protocol.js';
@@ -22,6 +23,7 @@ import {
   type MemberRef,
   type RoomService,
   type ServiceJoin,
+  type HostJoinOutcome,
   type ServiceJoinOutcome,
 } from '../roomService.js';
 import { BusCodec, type BusMessage, type BusRejection, type JoinFields, type RelayErrorCode, type RelayOp } from './busMessages.js';
@@ -83,8 +85,12 @@ export class ClusterRoomService implements RoomService {
   private readonly early = new Map<string, { messages: ServerMessage[]; timer: NodeJS.Timeout }>();
   /** Nodes missing from the registry at the last check: gone if still missing at the next. */
   private suspects = new Set<string>();
-  /** When shared state last became available: peers need a heartbeat to reappear. */
-  private healthySince = Date.now();
+  /**
+   * When shared state last became available again after an outage: peers need a heartbeat
+   * to reappear, owners a moment to take their leases back. Never, at start-up (the state
+   * was there when we connected; a node of one has nothing to wait for).
+   */
+  private healthySince = Number.NEGATIVE_INFINITY;
   private readonly codec: BusCodec;
   /** Peers judged from their beats on the bus: dead within deadAfterMs of a kill. */
   private readonly liveness: Liveness;
@@ -134,6 +140,17 @@ export class ClusterRoomService implements RoomService {
     await this.heartbeat().catch(() => undefined);
   }
 
+  /**
+   * Graceful shutdown, step 1: take no new rooms, and where another node takes rooms, end
+   * ours so their members join again there (4012). Alone (one node, or every other one
+   * draining too), the rooms stay until the sockets are closed with 4011.
+   */
+  async drain(): Promise<void> {
+    await this.stopAccepting();
+    const others = await this.state.nodes.list().catch(() => []);
+    if (others.some((n) => n.id !== this.nodeId && n.acceptingRooms)) this.evictAll();
+  }
+
   /** Ends every room this node owns: members are told to move and join again elsewhere. */
   evictAll(): void {
     for (const room of this.local.roomIds()) this.local.evict(room);
@@ -159,6 +176,8 @@ export class ClusterRoomService implements RoomService {
     try {
       return await this.joinPlaced(join, sink, (id) => (participantId = id));
     } catch (err) {
+      // The owner's media plane refused (MEDIA_CAPACITY): the session answers with that code.
+      if (refusalOf(err)) throw err;
       this.log.warn('cluster join failed', { room: join.room, error: errorText(err) });
       return { ok: false, reason: 'degraded' };
     }
@@ -188,11 +207,11 @@ export class ClusterRoomService implements RoomService {
       const record = await this.state.resume.get(join.resumeToken);
       if (record && record.room === join.room && record.identity === join.identity) resumeParticipantId = record.participantId;
     }
-    let outcome: ServiceJoinOutcome;
+    let outcome: HostJoinOutcome;
     if (owner === this.nodeId) {
       outcome = await this.hostJoin(fields, this.nodeId, () => sink, resumeParticipantId);
     } else {
-      outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as ServiceJoinOutcome;
+      outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as HostJoinOutcome;
       if (outcome.ok) {
         this.remote.set(outcome.participantId, { room: join.room, owner, sink });
         const early = this.early.get(outcome.participantId);
@@ -279,6 +298,8 @@ export class ClusterRoomService implements RoomService {
     await this.local.close();
     await this.state.nodes.remove(this.nodeId).catch(() => undefined);
     await this.unsubscribe?.().catch(() => undefined);
+    // The state was made for this service (server/rooms.ts) and ends with it.
+    await this.state.close();
   }
 
   // ---- owner side ----
@@ -287,7 +308,7 @@ export class ClusterRoomService implements RoomService {
    * Joins (or resumes) a member of a room this node owns. `sinkFor` gives the sink for the
    * member once its id is known; events sent before that are queued.
    */
-  private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<ServiceJoinOutcome> {
+  private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<HostJoinOutcome> {
     if (resumeParticipantId) {
       const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
       if (resumed) {

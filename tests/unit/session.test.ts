@@ -8,6 +8,8 @@ import { createLogger } from '../../signaling/log.js';
 import { CloseCode, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION, type JoinResult, type ServerMessage } from '../../signaling/protocol.js';
 import { RoomDirectory } from '../../signaling/room.js';
 import { LocalRoomService } from '../../signaling/roomService.js';
+import type { ClusterRoomService } from '../../signaling/cluster/clusterRoomService.js';
+import { singleNodeRoomService } from '../helpers/roomService.js';
 import { Session, type SessionDeps, type SessionSocket } from '../../signaling/session.js';
 import { FakeMediaPlane } from '../helpers/fakeMedia.js';
 import { CLIENT_ANSWER, PUBLISH_OFFER, SERVER_OFFER, sdpWith } from './fixtures/sdp.js';
@@ -47,10 +49,12 @@ class FakeSocket implements SessionSocket {
 let media: FakeMediaPlane;
 let rooms: RoomDirectory;
 let tokens: TokenIssuer;
+/** The room service of a single node (a cluster of one over memory), one per test. */
+let service: ClusterRoomService;
 
 function deps(overrides: Partial<SessionDeps> = {}): SessionDeps {
   return {
-    rooms: new LocalRoomService(rooms, 0, { impairmentEnabled: true }),
+    rooms: service,
     tokens,
     log: createLogger('silent'),
     iceServers: () => [{ urls: ['stun:stun.example.org:3478'] }],
@@ -94,9 +98,11 @@ beforeEach(() => {
   media = new FakeMediaPlane();
   rooms = new RoomDirectory(media, 16);
   tokens = new TokenIssuer(SECRET, 3600);
+  service = singleNodeRoomService(rooms, 0, { impairmentEnabled: true });
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await service.close();
   vi.useRealTimers();
 });
 
@@ -156,11 +162,13 @@ describe('Session: join deadline', () => {
   });
 
   it('stops the deadline when the socket closes first', async () => {
+    // The room service's own periodic work (heartbeats, leases) is not the session's.
+    const serviceTimers = vi.getTimerCount();
     const { session, socket } = open();
     session.socketClosed('disconnected');
     await vi.advanceTimersByTimeAsync(JOIN_TIMEOUT_MS);
     expect(socket.log).toEqual([]);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(vi.getTimerCount()).toBe(serviceTimers);
   });
 });
 
@@ -187,7 +195,9 @@ describe('Session: refused tokens', () => {
   });
 
   it('refuses a join into a full room with FORBIDDEN and 4005', async () => {
+    await service.close();
     rooms = new RoomDirectory(media, 1);
+    service = singleNodeRoomService(rooms, 0, { impairmentEnabled: true });
     const ada = await joinedSession({ identity: 'ada' });
     const { session, socket } = open();
     frame(session, { type: 'join', id: 1, token: token({ identity: 'bob' }), room: 'demo' });
@@ -346,6 +356,7 @@ describe('Session: requests of a joined participant', () => {
     const ada = await joinedSession({ identity: 'ada' });
     const bob = await joinedSession({ identity: 'bob' });
     bob.session.socketClosed('timeout');
+    await settle();
     expect(ada.socket.events('participant-left')).toEqual([{ type: 'participant-left', participantId: bob.result.participantId, reason: 'timeout' }]);
     frame(bob.session, { type: 'ping', id: 5 });
     await settle();
@@ -355,6 +366,7 @@ describe('Session: requests of a joined participant', () => {
   it('the last one out closes the room and its media', async () => {
     const { session } = await joinedSession();
     session.socketClosed('disconnected');
+    await settle();
     expect(rooms.stats()).toEqual({ rooms: 0, participants: 0 });
     expect(media.openRooms()).toEqual([]);
   });
@@ -559,8 +571,8 @@ describe('Session: grants are checked on every request that needs one', () => {
   });
 
   it("a resume with a newer token moves the expiry on to that token's", async () => {
-    const service = new LocalRoomService(rooms, 2 * 3600_000, { impairmentEnabled: true });
-    const first = open({ rooms: service });
+    const graceful = singleNodeRoomService(rooms, 2 * 3600_000, { impairmentEnabled: true });
+    const first = open({ rooms: graceful });
     frame(first.session, { type: 'join', id: 1, token: token({ identity: 'ada' }), room: 'demo' });
     await settle();
     const joined = first.socket.response(1);
@@ -569,7 +581,7 @@ describe('Session: grants are checked on every request that needs one', () => {
     first.session.socketClosed('disconnected', false);
 
     vi.setSystemTime(Date.now() + 1800_000);
-    const second = open({ rooms: service });
+    const second = open({ rooms: graceful });
     frame(second.session, { type: 'join', id: 1, token: token({ identity: 'ada' }), room: 'demo', resume: resumeToken });
     await settle();
     expect(second.socket.response(1)).toMatchObject({ ok: true, result: { resumed: true, participantId } });
@@ -579,6 +591,7 @@ describe('Session: grants are checked on every request that needs one', () => {
     frame(second.session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
     await settle();
     expect(second.socket.response(2)).toMatchObject({ ok: true });
+    await graceful.close();
   });
 
   it('the room service itself refuses publish without the grant and impairment without admin or SFU_IMPAIRMENT (a relayed request is not trusted)', async () => {

@@ -11,7 +11,7 @@ import { TokenIssuer } from '../../signaling/auth.js';
 import { createLogger } from '../../signaling/log.js';
 import { CloseCode } from '../../signaling/protocol.js';
 import { RoomDirectory } from '../../signaling/room.js';
-import { LocalRoomService } from '../../signaling/roomService.js';
+import { singleNodeRoomService } from '../helpers/roomService.js';
 import { attachSignaling, type SignalingServer, type TerminationReason } from '../../server/websocket.js';
 import { FakeMediaPlane } from '../helpers/fakeMedia.js';
 
@@ -65,7 +65,7 @@ beforeEach(() => {
   signaling = attachSignaling(
     http,
     {
-      rooms: new LocalRoomService(new RoomDirectory(new FakeMediaPlane(), 16), 0),
+      rooms: singleNodeRoomService(new RoomDirectory(new FakeMediaPlane(), 16), 0),
       tokens,
       log: createLogger('warn', (line) => logLines.push(line)),
       iceServers: () => [],
