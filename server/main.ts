@@ -13,6 +13,7 @@ import { handleLastResortErrors } from './lastResort.js';
 import { listen, ListenError } from './listen.js';
 import { MediaEngineError, startMediaEngine } from './mediaEngine.js';
 import { Metrics, type InternalErrorSource } from './metrics.js';
+import { readyBanner } from './readyBanner.js';
 import { createRooms } from './rooms.js';
 import { newSfuTotals } from './sfu/totals.js';
 import { selfSignedCertificate } from './tls.js';
@@ -147,7 +148,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const running = await startServer(config, log);
   log.info('listening', { url: running.url, node: running.nodeId, devTokens: config.devTokens, generatedSecret: config.jwtSecretGenerated });
-  process.stdout.write(`\n  Call server ready: open ${running.url}/?room=demo in two browser tabs\n\n`);
+  process.stdout.write(readyBanner(running.url, config.cluster.redisUrl ? { nodeId: running.nodeId } : undefined));
 
   let stopping = false;
   const shutdown = (signal: string, exitCode = 0): void => {
