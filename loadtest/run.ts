@@ -65,8 +65,10 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   }, hooks.progressIntervalMs ?? 1000);
 
   try {
-    // Media runs to the deadline even when the scenario's own work ends earlier (fanout).
-    await Promise.race([scenario.run(ctx).then(() => (ctx.media ? ctx.stopped : undefined)), ctx.stopped]);
+    // Every run lasts the --duration asked for (or until interrupted), also when the
+    // scenario's own work ends earlier (fanout stops sending before the deadline and may
+    // see every message arrive): the report's elapsed time is the requested window.
+    await Promise.race([scenario.run(ctx).then(() => ctx.stopped), ctx.stopped]);
   } finally {
     clearInterval(progress);
   }
