@@ -100,7 +100,7 @@ export class StatsPanel {
     for (const [id, section] of this.remotes) {
       section.update(report?.remotes.find((r) => r.participantId === id), serverFigures(view.server, { participantId: id }));
     }
-    this.charts.update(view.samples, (key) => this.knownNames.get(key) ?? 'Someone who left', report?.at ?? Date.now());
+    this.charts.update(view.samples, (key) => this.knownNames.get(key) ?? 'Someone who left', report?.at ?? Date.now(), [UPLINK_SERIES, ...view.participants.map((p) => p.id)]);
     this.probes.update(view.probes);
     this.impairment.setTargets([...(view.selfId ? [{ id: view.selfId, name: 'You' }] : []), ...view.participants]);
   }
