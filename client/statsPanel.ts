@@ -57,7 +57,8 @@ export class StatsPanel {
     };
     this.impairment = new ImpairmentForm(actions.setImpairment);
     this.impairment.element.hidden = true;
-    this.body = el('div', { class: 'stats-body' }, this.charts.element, this.probes.element, this.list, this.impairment.element);
+    // Focusable, so the keyboard can scroll it (Chromium focuses scrollers anyway), and named.
+    this.body = el('div', { class: 'stats-body', role: 'region', 'aria-label': 'Call quality figures', tabindex: '0' }, this.charts.element, this.probes.element, this.list, this.impairment.element);
     this.element = el(
       'aside',
       { class: 'stats-panel', 'data-testid': 'stats-panel', 'aria-label': 'Call quality' },
