@@ -39,12 +39,16 @@ export class QualityCharts {
     );
   }
 
-  /** Redraws from the last minute of samples; `names` labels each series. */
-  update(samples: ReadonlyMap<string, readonly QualitySample[]>, names: (key: string) => string, now: number): void {
-    const keys = [...samples.keys()];
+  /**
+   * Redraws from the last minute of samples; `names` labels each series. Series follow
+   * `order` (the uplink, then the room's order, as the sections below the charts), then
+   * anyone who left, so the legend reads the same whenever and wherever it is drawn.
+   */
+  update(samples: ReadonlyMap<string, readonly QualitySample[]>, names: (key: string) => string, now: number, order: readonly string[] = []): void {
+    const keys = [...order.filter((key) => samples.has(key)), ...[...samples.keys()].filter((key) => !order.includes(key)).sort()];
     for (const key of keys) if (!this.colours.has(key)) this.colours.set(key, COLOURS[this.colours.size % COLOURS.length] ?? '#ffffff');
     this.legend.replaceChildren(
-      ...keys.map((key) => el('li', {}, swatch(this.colour(key)), names(key))),
+      ...keys.map((key) => el('li', { 'data-series': key }, swatch(this.colour(key)), names(key))),
     );
     const times = [...new Set([...samples.values()].flatMap((list) => list.map((s) => s.at)))].sort((a, b) => a - b);
     const x = times.map((t) => (t - now) / 1000);

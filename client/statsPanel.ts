@@ -57,7 +57,8 @@ export class StatsPanel {
     };
     this.impairment = new ImpairmentForm(actions.setImpairment);
     this.impairment.element.hidden = true;
-    this.body = el('div', { class: 'stats-body' }, this.charts.element, this.probes.element, this.list, this.impairment.element);
+    // Focusable, so the keyboard can scroll it (Chromium focuses scrollers anyway), and named.
+    this.body = el('div', { class: 'stats-body', role: 'region', 'aria-label': 'Call quality figures', tabindex: '0' }, this.charts.element, this.probes.element, this.list, this.impairment.element);
     this.element = el(
       'aside',
       { class: 'stats-panel', 'data-testid': 'stats-panel', 'aria-label': 'Call quality' },
@@ -100,7 +101,7 @@ export class StatsPanel {
     for (const [id, section] of this.remotes) {
       section.update(report?.remotes.find((r) => r.participantId === id), serverFigures(view.server, { participantId: id }));
     }
-    this.charts.update(view.samples, (key) => this.knownNames.get(key) ?? 'Someone who left', report?.at ?? Date.now());
+    this.charts.update(view.samples, (key) => this.knownNames.get(key) ?? 'Someone who left', report?.at ?? Date.now(), [UPLINK_SERIES, ...view.participants.map((p) => p.id)]);
     this.probes.update(view.probes);
     this.impairment.setTargets([...(view.selfId ? [{ id: view.selfId, name: 'You' }] : []), ...view.participants]);
   }

@@ -35,6 +35,10 @@ export class Tile {
     this.video.muted = options.local;
     this.avatar = el('div', { class: 'avatar' }, initials(options.name));
     this.micMarker = icon(micOffIcon, 'marker');
+    // Read out as well as seen: "Microphone off" beside the name.
+    this.micMarker.removeAttribute('aria-hidden');
+    this.micMarker.setAttribute('role', 'img');
+    this.micMarker.setAttribute('aria-label', 'Microphone off');
     this.micMarker.hidden = true;
     this.label = el('span', { class: 'name' }, options.local ? 'You' : options.name);
     this.element = el(

@@ -29,6 +29,8 @@ interface Connection {
   opened: boolean;
   /** Set when we end the socket on purpose, so its close is not an error. */
   closing: boolean;
+  /** Set when the server refused our join: its close that follows is the same refusal, counted once. */
+  refused: boolean;
   byId: Map<number, ResponseHandler>;
   inOrder: ResponseHandler[];
   closeWaiters: Array<(code: number) => void>;
@@ -63,7 +65,7 @@ export class Bot {
     metrics.connectAttempts++;
     this.drop();
     const ws = new WebSocket(wire.socketUrl(this.ctx.url, this.room), { perMessageDeflate: false });
-    const conn: Connection = { ws, opened: false, closing: false, byId: new Map(), inOrder: [], closeWaiters: [], offers: [], offerWaiters: [] };
+    const conn: Connection = { ws, opened: false, closing: false, refused: false, byId: new Map(), inOrder: [], closeWaiters: [], offers: [], offerWaiters: [] };
     this.conn = conn;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -92,7 +94,7 @@ export class Bot {
         }
         if (conn.opened) {
           metrics.socketClosed();
-          if (!conn.closing) metrics.error(`close:${code}`);
+          if (!conn.closing && !conn.refused) metrics.error(`close:${code}`);
         }
         // Requests cut off by a close we asked for are not failures of the server.
         const gone = new LoadError(conn.closing ? 'aborted' : `close:${code}`);
@@ -113,6 +115,7 @@ export class Bot {
       this.joined = true;
       return this.participantId;
     }
+    const conn = this.conn;
     const response = await new Promise<Extract<Incoming, { kind: 'response' }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new LoadError('timeout:join')), this.ctx.timeoutMs);
       this.request(
@@ -120,8 +123,14 @@ export class Bot {
         (r) => {
           clearTimeout(timer);
           if (r instanceof LoadError) reject(r);
-          else if (!r.ok) reject(new LoadError(`response:${r.code ?? 'UNKNOWN'}`));
-          else resolve(r);
+          else if (!r.ok) {
+            // A refused join (FORBIDDEN) is followed by a close whose code says why (4005: room
+            // full): one refusal, counted once, under the close code.
+            const errorCode = `response:${r.code ?? 'UNKNOWN'}`;
+            if (!conn) return reject(new LoadError(errorCode));
+            conn.refused = true;
+            void this.waitClosed(conn).then((code) => reject(new LoadError(code === 1006 ? errorCode : `close:${code}`)));
+          } else resolve(r);
         },
       );
     });

@@ -219,12 +219,29 @@ export function parseLoadArgs(argv: readonly string[]): ParsedArgs {
   };
 }
 
+/** The server's default room capacity (MAX_PARTICIPANTS_PER_ROOM): joins beyond it are refused with close 4005. */
+export const ROOM_CAPACITY = 16;
+
+/** Joins refused when `clients` are dealt round-robin over `rooms` rooms of ROOM_CAPACITY. */
+export function expectedRefusals(clients: number, rooms: number): number {
+  let refused = 0;
+  for (let r = 0; r < rooms; r++) {
+    const size = Math.floor(clients / rooms) + (r < clients % rooms ? 1 : 0);
+    refused += Math.max(0, size - ROOM_CAPACITY);
+  }
+  return refused;
+}
+
 /** Warnings about options that are valid but probably not what was meant. */
 export function optionWarnings(o: LoadOptions): string[] {
   const warnings: string[] = [];
   const roomSize = Math.ceil(o.clients / o.rooms);
-  if (!o.bare && roomSize > 16) {
-    warnings.push(`rooms of up to ${roomSize} clients: the server refuses joins above MAX_PARTICIPANTS_PER_ROOM (default 16, at most 100); add --rooms`);
+  if (!o.bare && roomSize > ROOM_CAPACITY) {
+    warnings.push(
+      `rooms of up to ${roomSize} clients (--clients ${o.clients} over --rooms ${o.rooms}), but a room holds at most ${ROOM_CAPACITY} ` +
+        `(the server's MAX_PARTICIPANTS_PER_ROOM default): expect ${expectedRefusals(o.clients, o.rooms)} joins refused (close:4005, room full) ` +
+        `unless the server allows more; --rooms ${Math.ceil(o.clients / ROOM_CAPACITY)} fits everyone`,
+    );
   }
   if (!o.bare && o.messageRate > 45) {
     warnings.push(`--message-rate ${o.messageRate} per client is near or above the server's limit of 50 requests/s per socket: expect RATE_LIMITED`);

@@ -135,6 +135,14 @@ const LATENCY_LABELS: Record<LatencyName, string> = {
   reconnect: 'reconnect (drop -> joined)',
 };
 
+/** What the close codes a refused join ends with mean (docs/PROTOCOL.md), shown beside their counts. */
+const CODE_MEANINGS: Record<string, string> = {
+  'close:4002': 'token invalid',
+  'close:4003': 'token expired',
+  'close:4004': 'token for another room',
+  'close:4005': 'room full',
+};
+
 function fmt(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
@@ -148,7 +156,7 @@ function table(rows: string[][]): string {
 export function formatReport(r: LoadReport): string {
   const lines: string[] = [];
   lines.push(
-    `${r.scenario} (${r.wire}) against ${r.options.url}: ${r.clients.planned} clients in ${r.options.rooms} rooms, ${r.options.rate}/s arrivals, ${(r.elapsedMs / 1000).toFixed(1)} s${r.interrupted ? ' (interrupted)' : ''}`,
+    `${r.scenario} (${r.wire}) against ${r.options.url}: ${r.clients.planned} clients in ${r.options.rooms} rooms, ${r.options.rate}/s arrivals, ${(r.elapsedMs / 1000).toFixed(1)} s${r.interrupted ? ` of the requested ${r.options.duration} s (interrupted)` : ''}`,
   );
   lines.push('');
   const rows = [['latency, ms', 'count', 'p50', 'p90', 'p99', 'p99.9', 'max']];
@@ -171,12 +179,13 @@ export function formatReport(r: LoadReport): string {
   if (r.fanout.sent > 0) {
     const f = r.fanout;
     lines.push(
-      `fan-out: ${f.sent} sent, ${f.delivered}/${f.expectedDeliveries} deliveries (${f.missing} missing, ${f.mismatched} mismatched), ${f.sendsPerSecond}/s sent, ${f.deliveriesPerSecond}/s delivered`,
+      `fan-out: ${f.sent} sent, ${f.delivered}/${f.expectedDeliveries} deliveries (${f.missing} missing, ${f.mismatched} mismatched), ${f.sendsPerSecond}/s sent, ${f.deliveriesPerSecond}/s delivered ` +
+        `over ${(f.windowMs / 1000).toFixed(1)} s (first send -> last delivery: after everyone joined, and sending stops before the deadline so the last messages can arrive)`,
     );
   }
   if (r.media) lines.push(...formatMedia(r.media));
   lines.push(`messages: ${r.messages.sent} sent (${r.messages.sentPerSecond}/s), ${r.messages.received} received (${r.messages.receivedPerSecond}/s)`);
-  const errors = Object.entries(r.errors.byCode).map(([code, n]) => `${code} ${n}`);
+  const errors = Object.entries(r.errors.byCode).map(([code, n]) => `${code}${CODE_MEANINGS[code] ? ` (${CODE_MEANINGS[code]})` : ''} ${n}`);
   lines.push(`errors: ${r.errors.total}${errors.length ? ` (${errors.join(', ')})` : ''}`);
   lines.push(`generator: ${r.generator.cpuPercent}% of one core, ${r.generator.rssMb} MB RSS`);
   return lines.join('\n');

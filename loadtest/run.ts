@@ -6,6 +6,7 @@ import type { LoadOptions, Scenario } from './options.js';
 import type { LatencyName } from './metrics.js';
 import { buildReport, type LoadReport, type Progress } from './report.js';
 import { RunContext, identityOf, roomOf } from './runContext.js';
+import { checkReachable } from './reachability.js';
 import { churn } from './scenarios/churn.js';
 import { fanout } from './scenarios/fanout.js';
 import { joinStorm } from './scenarios/joinStorm.js';
@@ -29,6 +30,8 @@ const SCENARIOS: Record<Scenario, { run: (ctx: RunContext) => Promise<void>; hea
 };
 
 export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promise<LoadReport> {
+  // Fails at once, with the address and what to check, when nothing listens there.
+  await checkReachable(options.url, Math.min(options.timeoutMs, 5000));
   const wire = options.bare ? bareWire : oursWire;
   let tokens: string[] = [];
   if (!options.bare) {
@@ -62,8 +65,10 @@ export async function runLoad(options: LoadOptions, hooks: RunHooks = {}): Promi
   }, hooks.progressIntervalMs ?? 1000);
 
   try {
-    // Media runs to the deadline even when the scenario's own work ends earlier (fanout).
-    await Promise.race([scenario.run(ctx).then(() => (ctx.media ? ctx.stopped : undefined)), ctx.stopped]);
+    // Every run lasts the --duration asked for (or until interrupted), also when the
+    // scenario's own work ends earlier (fanout stops sending before the deadline and may
+    // see every message arrive): the report's elapsed time is the requested window.
+    await Promise.race([scenario.run(ctx).then(() => ctx.stopped), ctx.stopped]);
   } finally {
     clearInterval(progress);
   }

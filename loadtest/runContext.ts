@@ -107,7 +107,8 @@ export class RunContext {
     } catch (err) {
       const code = err instanceof LoadError ? err.code : 'internal';
       if (!this.stopping && code !== 'aborted') this.metrics.error(code);
-      // A refused join is followed by the server's close, whose code is counted too.
+      // A refused join is counted once, under the close that followed it (Bot.join); a
+      // response:<CODE> is a refusal the server did not close on: its socket stays its to end.
       if (!code.startsWith('response:')) bot.drop();
       return false;
     }

@@ -3,6 +3,7 @@
 // POST /api/token on the same host. Both happen before the measured schedule starts.
 import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { UnreachableError, unreachableMessage } from './reachability.js';
 
 export interface TokenRequest {
   identity: string;
@@ -44,7 +45,11 @@ export function endpointTokens(wsUrl: string, concurrency = 16): TokenSource {
       while (next < requests.length) {
         const i = next++;
         const r = requests[i]!;
-        const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: r.room, name: r.name }) });
+        const res = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ room: r.room, name: r.name }) }).catch((err: unknown) => {
+          // fetch says only "fetch failed"; the reason (ECONNREFUSED, ...) is in its cause.
+          const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+          throw new UnreachableError(unreachableMessage(endpoint, typeof cause?.code === 'string' ? cause.code : 'ERROR'), typeof cause?.code === 'string' ? cause.code : 'ERROR');
+        });
         if (!res.ok) throw new Error(`token endpoint ${endpoint} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
         tokens[i] = ((await res.json()) as { token: string }).token;
       }

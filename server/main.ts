@@ -10,8 +10,10 @@ import { CloseCode } from '../signaling/protocol.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, createMetricsApp, defaultClientDir, httpServerOptions } from './http.js';
 import { handleLastResortErrors } from './lastResort.js';
+import { listen, ListenError } from './listen.js';
 import { MediaEngineError, startMediaEngine } from './mediaEngine.js';
 import { Metrics, type InternalErrorSource } from './metrics.js';
+import { readyBanner } from './readyBanner.js';
 import { createRooms } from './rooms.js';
 import { newSfuTotals } from './sfu/totals.js';
 import { selfSignedCertificate } from './tls.js';
@@ -74,14 +76,21 @@ export async function startServer(config: Config, log: Logger, clientDir = defau
   });
   signalingConnections = () => signaling.connections;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  let metricsServer: http.Server | undefined;
+  try {
+    await listen(server, config.port, config.host, 'PORT');
+    if (config.metricsPort !== undefined) metricsServer = await listenMetrics(config, createMetricsApp(() => metrics.render()));
+  } catch (err) {
+    // Nothing was served yet: release what was started (media workers, Redis) and report.
+    await signaling.close(CloseCode.Draining, 'server stopping', 0);
+    await rooms.close();
+    media.close();
+    server.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const scheme = config.tls ? 'https' : 'http';
   const url = `${scheme}://localhost:${port}`;
-  const metricsServer = config.metricsPort === undefined ? undefined : await listenMetrics(config, createMetricsApp(() => metrics.render()));
   ready = true;
 
   return {
@@ -115,10 +124,7 @@ async function createHttpServer(config: Config, app: http.RequestListener): Prom
 /** The /metrics-only listener on METRICS_PORT (plain HTTP, same HOST). */
 async function listenMetrics(config: Config, app: http.RequestListener): Promise<http.Server> {
   const server = http.createServer(httpServerOptions(config), app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.metricsPort, config.host, () => resolve());
-  });
+  await listen(server, config.metricsPort ?? 0, config.host, 'METRICS_PORT');
   return server;
 }
 
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const running = await startServer(config, log);
   log.info('listening', { url: running.url, node: running.nodeId, devTokens: config.devTokens, generatedSecret: config.jwtSecretGenerated });
-  process.stdout.write(`\n  Call server ready: open ${running.url}/?room=demo in two browser tabs\n\n`);
+  process.stdout.write(readyBanner(running.url, config.cluster.redisUrl ? { nodeId: running.nodeId } : undefined));
 
   let stopping = false;
   const shutdown = (signal: string, exitCode = 0): void => {
@@ -167,6 +173,10 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     if (err instanceof MediaEngineError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(78);
+    }
+    if (err instanceof ListenError) {
+      process.stderr.write(`cannot start: ${err.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

@@ -1,7 +1,8 @@
 // Steady fan-out: everyone joins, then every member sends --message-rate messages a
 // second to its room (over our protocol a `mute` toggle, broadcast by the server as
 // `participant-updated`; see wire.ts) and every other member must receive each one.
-// Sending stops a little before the deadline so what is in flight can arrive.
+// Sending stops a little before the deadline so what is in flight can arrive; the run
+// itself (run.ts) holds everyone until the deadline.
 import type { RunContext } from '../runContext.js';
 import { arriveAll, perClientSchedule } from './arrivals.js';
 

@@ -126,6 +126,70 @@ describe('call quality a person can see', () => {
   });
 });
 
+describe('the stats panel charts', () => {
+  /** Each y-axis label of each chart in the panel: its left edge and its chart's, in CSS pixels. */
+  async function yLabelBoxes(page: Page): Promise<{ chart: string; label: string; labelLeft: number; chartLeft: number }[]> {
+    return page.evaluate(() => {
+      const measure = document.createElement('canvas').getContext('2d')!;
+      measure.font = '11px system-ui, sans-serif';
+      const out: { chart: string; label: string; labelLeft: number; chartLeft: number }[] = [];
+      for (const root of document.querySelectorAll<HTMLElement>('[data-testid="stats-panel"] figure.chart .uplot')) {
+        const chart = root.closest('figure')?.getAttribute('data-chart') ?? '?';
+        const labels = JSON.parse(root.dataset.yLabels ?? '[]') as (string | null)[];
+        const yAxis = root.querySelectorAll<HTMLElement>('.u-axis')[1];
+        if (!yAxis) throw new Error(`${chart}: no y axis`);
+        const axis = yAxis.getBoundingClientRect();
+        const box = root.getBoundingClientRect();
+        // Labels are right-aligned against the ticks: tick 4 px, gap 5 px (lineChart.ts).
+        for (const label of labels) {
+          if (label) out.push({ chart, label, labelLeft: axis.right - 4 - 5 - measure.measureText(label).width, chartLeft: box.left });
+        }
+      }
+      return out;
+    });
+  }
+
+  /** The chart legend's names, and the participant sections' ids, in the order shown. */
+  async function orders(page: Page): Promise<{ legend: string[]; sections: string[] }> {
+    const panel = page.getByTestId('stats-panel');
+    return {
+      legend: await panel.locator('.chart-legend li').evaluateAll((items) => items.map((li) => li.getAttribute('data-series') ?? '')),
+      sections: await panel.locator('[data-testid="stats-participant"]').evaluateAll((items) => items.map((s) => (s.getAttribute('data-link') === 'uplink' ? 'uplink' : (s.getAttribute('data-participant-id') ?? '')))),
+    };
+  }
+
+  it('every y-axis label is inside its chart, and the legend lists the uplink then the room in the same order in every view', async () => {
+    const room = 'legend-order';
+    const { a, b, aId, bId } = await twoInACall(room, 'Alice', 'Bob');
+    const c = await join(room, 'Carol');
+    const cId = (await c.evaluate(() => window.__call.participantId())) as string;
+    await waitForMedia(a, [bId, cId], { timeoutMs: 15_000 });
+    await waitForMedia(b, [aId, cId], { timeoutMs: 15_000 });
+
+    const expected = new Map<Page, string[]>([
+      [a, ['uplink', bId, cId]],
+      [b, ['uplink', aId, cId]],
+    ]);
+    for (const [page, order] of expected) {
+      await page.getByRole('button', { name: /show stats/i }).click();
+      await expect.poll(async () => (await orders(page)).legend, { timeout: 10_000 }).toEqual(order);
+      expect((await orders(page)).sections).toEqual(order);
+      await expect.poll(async () => (await yLabelBoxes(page)).length, { timeout: 5_000 }).toBeGreaterThan(0);
+      for (const box of await yLabelBoxes(page)) {
+        expect(box.labelLeft, `${box.chart}: label "${box.label}" starts left of the chart`).toBeGreaterThanOrEqual(box.chartLeft);
+      }
+      if (process.env.E2E_SCREENSHOTS) await page.getByTestId('stats-panel').screenshot({ path: `${process.env.E2E_SCREENSHOTS}/stats-panel-${order === expected.get(a) ? 'alice' : 'bob'}.png` });
+    }
+
+    // Closed and opened again, and after more samples: the same order.
+    await a.getByRole('button', { name: /hide stats/i }).click();
+    await a.getByRole('button', { name: /show stats/i }).click();
+    const before = (await a.evaluate(() => window.__call.quality()))?.at ?? 0;
+    await expect.poll(async () => ((await a.evaluate(() => window.__call.quality()))?.at ?? 0) > before + 1000, { timeout: 10_000 }).toBe(true);
+    expect((await orders(a)).legend).toEqual(expected.get(a));
+  });
+});
+
 describe('impairment against known truth', () => {
   /** The figures each reader gives every 500 ms for `ms` (or until `enough` says so), one list per reader. */
   async function sample(ms: number, readers: (() => Promise<number | null | undefined>)[], enough?: () => Promise<boolean>): Promise<number[][]> {

@@ -57,7 +57,7 @@ describe('load report', () => {
     expect(text).toMatch(/join \(arrival -> joined\)\s+4\s+/);
     expect(text).not.toContain('reconnect (drop');
     expect(text).toContain('5/6 deliveries (1 missing, 0 mismatched)');
-    expect(text).toContain('errors: 3 (close:4005 2, response:FORBIDDEN 1)');
+    expect(text).toContain('errors: 3 (close:4005 (room full) 2, response:FORBIDDEN 1)');
   });
 
   it('prints progress as key=value pairs', () => {
