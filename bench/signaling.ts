@@ -166,6 +166,9 @@ async function startOurs(engine: string): Promise<Started> {
       WS_MAX_SOCKETS_PER_IP: String(CONNECTIONS + 1000),
       WS_NEW_SOCKETS_PER_IP_PER_SECOND: '100000',
       WS_NEW_SOCKETS_PER_IP_BURST: '100000',
+      // Each joined participant reserves a media connection to publish and one to receive;
+      // the storm only signals, so the node's default budget (1000) must not be the limit.
+      MAX_MEDIA_CONNECTIONS: String(2 * CONNECTIONS + 1000),
       MEDIA_ENGINE: engine,
     },
   });
