@@ -57,9 +57,18 @@ export class RunContext {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.startMs = performance.now() + 20;
     this.deadlineMs = this.startMs + options.duration * 1000;
-    this.stopTimer = setTimeout(() => this.stop(false), this.deadlineMs - performance.now());
+    this.stopTimer = this.armDeadline();
     signal?.addEventListener('abort', () => this.stop(true), { once: true });
     if (signal?.aborted) this.stop(true);
+  }
+
+  /** Node's timers may fire up to a millisecond before performance.now() says the delay
+   * has passed; a run of --duration 2 must not end at 1,999 ms, so re-arm until it has. */
+  private armDeadline(): NodeJS.Timeout {
+    return setTimeout(() => {
+      if (this.remainingMs() > 0) this.stopTimer = this.armDeadline();
+      else this.stop(false);
+    }, Math.max(1, Math.ceil(this.remainingMs())));
   }
 
   stop(interrupted: boolean): void {
