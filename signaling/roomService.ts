@@ -127,6 +127,10 @@ export class LocalRoomService {
     return this.rooms.ids();
   }
 
+  hasMember(room: string, participantId: string): boolean {
+    return this.rooms.get(room)?.member(participantId) !== undefined;
+  }
+
   members(room: string): { participantId: string; identity: string; name: string }[] {
     return this.rooms.get(room)?.memberList() ?? [];
   }

@@ -211,10 +211,11 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
         for (const s of outbound) {
           observer?.outboundStream(s.kind, s.rttMs === null ? null : s.rttMs / 1000, s.lossPercent === null ? null : s.lossPercent / 100, s.jitterMs === null ? null : s.jitterMs / 1000);
         }
-        const streams = [...(inbound.get(id) ?? []), ...outbound];
+        const received = inbound.get(id);
         // Members without media (yet) get nothing: at thousands of idle connections the empty
         // messages alone cost 5% of a core.
-        if (streams.length > 0) events.stats(at, streams);
+        if (outbound.length === 0 && !received) continue;
+        events.stats(at, received ? [...received, ...outbound] : outbound);
       } catch (err) {
         this.participantFault(media, 'stats', err);
       }

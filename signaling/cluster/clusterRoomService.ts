@@ -55,6 +55,8 @@ export interface ClusterOptions {
 
 /** Dropped bus messages logged at most this often; the rest are only counted. */
 const REJECTION_LOG_INTERVAL_MS = 1000;
+/** Renewals run four times a lease period; rosters are refreshed once a lease period. */
+const ROSTER_REFRESH_EVERY = 4;
 
 /** A relayed participant: its socket is here, its room on `owner`. */
 interface RemoteMember {
@@ -68,7 +70,7 @@ export class ClusterRoomService implements RoomService {
   /** Sockets on this node whose room lives on another node. */
   private readonly remote = new Map<string, RemoteMember>();
   /** Edge node of every member of the rooms this node owns. */
-  private readonly edges = new Map<string, { room: string; edge: string }>();
+  private readonly edges = new Map<string, { room: string; edge: string; joinedAt: number }>();
   /** Rooms whose lease this node holds (or held, until it is released). */
   private readonly owned = new Set<string>();
   /** Resume records of sockets alive on this node, refreshed until the socket ends. */
@@ -95,6 +97,8 @@ export class ClusterRoomService implements RoomService {
   /** Peers judged from their beats on the bus: dead within deadAfterMs of a kill. */
   private readonly liveness: Liveness;
   private rejectionLoggedAt = 0;
+  /** Lease renewals so far; every ROSTER_REFRESH_EVERY-th one also refreshes the rosters. */
+  private renewals = 0;
   private rejectionsUnlogged = 0;
 
   constructor(
@@ -312,7 +316,7 @@ export class ClusterRoomService implements RoomService {
     if (resumeParticipantId) {
       const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
       if (resumed) {
-        this.edges.set(resumeParticipantId, { room: join.room, edge });
+        await this.recordMember(join, resumeParticipantId, edge);
         return resumed;
       }
     }
@@ -387,9 +391,11 @@ export class ClusterRoomService implements RoomService {
 
   private async recordMember(join: JoinFields, participantId: string, edge: string): Promise<void> {
     this.owned.add(join.room);
-    this.edges.set(participantId, { room: join.room, edge });
+    // A resumed member keeps its join time; its edge may have changed.
+    const joinedAt = this.edges.get(participantId)?.joinedAt ?? Date.now();
+    this.edges.set(participantId, { room: join.room, edge, joinedAt });
     await this.state.roster
-      .put(join.room, { participantId, identity: join.identity, name: join.name, edgeNodeId: edge, joinedAt: Date.now() }, this.options.leaseTtlMs * 4)
+      .put(join.room, { participantId, identity: join.identity, name: join.name, edgeNodeId: edge, joinedAt }, this.rosterTtlMs())
       .catch(() => undefined);
   }
 
@@ -429,15 +435,21 @@ export class ClusterRoomService implements RoomService {
     }
   }
 
+  /** A roster entry outlives three missed refreshes (see ROSTER_REFRESH_EVERY). */
+  private rosterTtlMs(): number {
+    return this.options.leaseTtlMs * 4;
+  }
+
   /** A resume record lives while its socket does, and a grace period after. */
   private resumeTtlMs(): number {
     return this.options.resumeGraceMs + this.options.nodeTtlMs;
   }
 
   private async heartbeat(): Promise<void> {
-    for (const { token, record } of this.resumeRecords.values()) {
-      await this.state.resume.put(token, record, this.resumeTtlMs());
-    }
+    await this.state.resume.extend(
+      Array.from(this.resumeRecords.values(), (r) => r.token),
+      this.resumeTtlMs(),
+    );
     const info: NodeInfo = {
       id: this.nodeId,
       signalingUrl: this.options.signalingUrl,
@@ -462,8 +474,11 @@ export class ClusterRoomService implements RoomService {
       for (const e of await this.state.roster.list(room)) await this.state.roster.remove(room, e.participantId);
     }
     for (const [participantId, { room }] of this.edges) {
-      if (!this.local.members(room).some((m) => m.participantId === participantId)) this.edges.delete(participantId);
+      if (!this.local.hasMember(room, participantId)) this.edges.delete(participantId);
     }
+    // Roster entries live four lease periods; rewriting every member at every renewal
+    // (four times a lease period) cost 10,000 writes a second at 10,000 members.
+    const refreshRoster = this.renewals++ % ROSTER_REFRESH_EVERY === 0;
     for (const room of hosted) {
       this.owned.add(room);
       let ours = await this.state.leases.renew(room, this.nodeId, this.options.leaseTtlMs);
@@ -474,10 +489,11 @@ export class ClusterRoomService implements RoomService {
         this.local.evict(room);
         continue;
       }
+      if (!refreshRoster) continue;
       const members = this.local.members(room);
       for (const m of members) {
-        const edge = this.edges.get(m.participantId)?.edge ?? this.nodeId;
-        await this.state.roster.put(room, { ...m, edgeNodeId: edge, joinedAt: Date.now() }, this.options.leaseTtlMs * 4);
+        const edge = this.edges.get(m.participantId);
+        await this.state.roster.put(room, { ...m, edgeNodeId: edge?.edge ?? this.nodeId, joinedAt: edge?.joinedAt ?? Date.now() }, this.rosterTtlMs());
       }
       for (const e of await this.state.roster.list(room)) {
         if (!members.some((m) => m.participantId === e.participantId)) await this.state.roster.remove(room, e.participantId);
@@ -498,10 +514,14 @@ export class ClusterRoomService implements RoomService {
     listed.add(this.nodeId);
     // A node must be missing twice in a row: one late heartbeat (a busy event loop) is
     // not a death.
-    const missing = new Set([...this.remote.values()].map((m) => m.owner).concat([...this.edges.values()].map((e) => e.edge)).filter((id) => !listed.has(id)));
-    const dead = new Set([...missing].filter((id) => this.suspects.has(id)));
+    // Runs every second over every member: no per-member arrays.
+    const missing = new Set<string>();
+    for (const { owner } of this.remote.values()) if (!listed.has(owner)) missing.add(owner);
+    for (const { edge } of this.edges.values()) if (!listed.has(edge)) missing.add(edge);
+    const dead = new Set<string>();
+    for (const id of missing) if (this.suspects.has(id)) dead.add(id);
     this.suspects = missing;
-    await this.peersDied(dead, 'registry');
+    if (dead.size > 0) await this.peersDied(dead, 'registry');
   }
 
   /** Our beat, and the peers whose beats stopped (faster than the registry: liveness.ts). */

@@ -18,9 +18,25 @@ export class ExpiringMap<K, V> {
   }
 
   set(key: K, value: V, ttlMs: number): void {
+    // Refreshed entries are updated in place: a fresh wrapper per refresh would outlive
+    // two scavenges, reach the old generation as garbage and inflate the heap.
+    const entry = this.#entries.get(key);
+    if (entry) {
+      entry.value = value;
+      entry.expiresAt = this.now() + ttlMs;
+      return;
+    }
     this.#entries.set(key, { value, expiresAt: this.now() + ttlMs });
     // Amortised: entries nobody reads again would otherwise pile up.
     if (this.#entries.size > 2 * this.#sizeAfterSweep + 64) this.sweep();
+  }
+
+  /** Extends a live entry's life without replacing it; false when it is gone. */
+  touch(key: K, ttlMs: number): boolean {
+    const entry = this.#entries.get(key);
+    if (!entry || entry.expiresAt <= this.now()) return false;
+    entry.expiresAt = this.now() + ttlMs;
+    return true;
   }
 
   delete(key: K): void {

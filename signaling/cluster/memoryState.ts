@@ -143,6 +143,11 @@ export class MemoryClusterState implements ClusterState {
         open();
         backend.resume.delete(token);
       },
+      async extend(tokens, ttlMs) {
+        open();
+        assertTtl(ttlMs);
+        for (const token of tokens) backend.resume.touch(token, ttlMs);
+      },
     };
 
     const subscriptions = this.#subscriptions;

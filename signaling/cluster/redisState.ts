@@ -41,6 +41,9 @@ export interface RedisConnectOptions {
   connectTimeoutMs?: number;
 }
 
+/** Resume records extended per pipelined round trip. */
+const RESUME_EXTEND_BATCH = 1000;
+
 /** Delay before reconnect attempt `attempt` (0-based): a little longer each time, at most 2 s, forever. */
 export function reconnectDelay(attempt: number): number {
   return Math.min((attempt + 1) * 100, 2000);
@@ -218,6 +221,16 @@ export class RedisClusterState implements ClusterState {
       delete: (token) =>
         run(async (c) => {
           await c.del(Keys.resume(token));
+        }),
+      extend: (tokens, ttlMs) =>
+        run(async (c) => {
+          assertTtl(ttlMs);
+          // One round trip per batch, and no JSON rewritten: PEXPIRE leaves the record as it is.
+          for (let i = 0; i < tokens.length; i += RESUME_EXTEND_BATCH) {
+            const batch = c.multi();
+            for (const token of tokens.slice(i, i + RESUME_EXTEND_BATCH)) batch.pExpire(Keys.resume(token), ttlMs);
+            await batch.execAsPipeline();
+          }
         }),
     };
 

@@ -71,6 +71,8 @@ export interface ResumeTokens {
   put(token: string, record: ResumeRecord, ttlMs: number): Promise<void>;
   get(token: string): Promise<ResumeRecord | undefined>;
   delete(token: string): Promise<void>;
+  /** Extends the lives of many records at once, unchanged; a token already gone stays gone. */
+  extend(tokens: readonly string[], ttlMs: number): Promise<void>;
 }
 
 /** Publish/subscribe between nodes; payloads are strings (JSON). At-most-once delivery. */

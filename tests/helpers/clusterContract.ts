@@ -181,6 +181,19 @@ export function describeClusterContract(shape: string, setup: () => Promise<Clus
         await fx.elapse(TTL + 100);
         expect(await fx.b.resume.get('tok-2')).toBeUndefined();
       });
+
+      it('extending tokens keeps them past their first TTL, unchanged; a deleted token stays gone', async () => {
+        await fx.a.resume.put('tok-3', record, TTL);
+        await fx.a.resume.put('tok-4', record, TTL);
+        await fx.a.resume.delete('tok-4');
+        await fx.elapse(TTL * 0.6);
+        await fx.b.resume.extend(['tok-3', 'tok-4'], TTL);
+        await fx.elapse(TTL * 0.6);
+        expect(await fx.a.resume.get('tok-3')).toEqual(record);
+        expect(await fx.a.resume.get('tok-4')).toBeUndefined();
+        await fx.elapse(TTL);
+        expect(await fx.b.resume.get('tok-3')).toBeUndefined();
+      });
     });
 
     describe('message bus', () => {
