@@ -58,6 +58,7 @@ const FANOUT_SEND_SECONDS = 3;
 const FANOUT_P99_LIMIT_MS = 100;
 /** Every process gets this many file descriptors: the connections plus room for the rest. */
 const FD_LIMIT = CONNECTIONS + 2048;
+// base64url may start with "-": the generator gets it as --jwt-secret=<secret>, never as its own argument.
 const JWT_SECRET = randomBytes(33).toString('base64url');
 const RESULTS_DIR = 'bench/results';
 /** Profiles are large: they go to the git-ignored .tmp/, the summary into the results file. */
@@ -371,7 +372,7 @@ async function main(): Promise<void> {
   if (flags.profile) mkdirSync(PROFILE_DIR, { recursive: true });
   const tokenVerify = measureTokenVerify();
   console.log(`token verification: ${tokenVerify.oursUs.toFixed(0)} us per join (TokenIssuer.verify), ${tokenVerify.keyObjectUs.toFixed(0)} us with the secret as a KeyObject`);
-  const oursTargets: Target[] = ENGINES.map((engine, i) => ({ name: `ours-${engine}`, start: () => startOurs(engine), generatorArgs: ['--jwt-secret', JWT_SECRET], fanout: i === 0 }));
+  const oursTargets: Target[] = ENGINES.map((engine, i) => ({ name: `ours-${engine}`, start: () => startOurs(engine), generatorArgs: [`--jwt-secret=${JWT_SECRET}`], fanout: i === 0 }));
   const bareTarget: Target = { name: 'bare', start: startBare, generatorArgs: ['--bare'], fanout: true };
   const results = new Map<string, TargetResult>();
   for (const t of [...oursTargets, bareTarget]) results.set(t.name, await benchTarget(t));
