@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { z } from 'zod';
 
 const Targets = z.array(z.object({ webSocketDebuggerUrl: z.string() })).min(1);
+const Reply = z.object({ id: z.number(), error: z.unknown().optional() });
 
 /** Runs V8's full GC twice (the second frees what the first's finalizers released). */
 export async function collectGarbage(inspectPort: number): Promise<void> {
@@ -18,7 +19,7 @@ export async function collectGarbage(inspectPort: number): Promise<void> {
     for (const id of [1, 2]) {
       const answered = new Promise<void>((resolve, reject) => {
         const onMessage = (data: WebSocket.RawData): void => {
-          const reply = z.object({ id: z.number(), error: z.unknown().optional() }).safeParse(JSON.parse(String(data)));
+          const reply = Reply.safeParse(JSON.parse(String(data)));
           if (!reply.success || reply.data.id !== id) return;
           socket.off('message', onMessage);
           if (reply.data.error) reject(new Error(`inspector: ${JSON.stringify(reply.data.error)}`));

@@ -97,9 +97,9 @@ export class ClusterRoomService implements RoomService {
   /** Peers judged from their beats on the bus: dead within deadAfterMs of a kill. */
   private readonly liveness: Liveness;
   private rejectionLoggedAt = 0;
+  private rejectionsUnlogged = 0;
   /** Lease renewals so far; every ROSTER_REFRESH_EVERY-th one also refreshes the rosters. */
   private renewals = 0;
-  private rejectionsUnlogged = 0;
 
   constructor(
     private readonly state: ClusterState,
@@ -514,7 +514,7 @@ export class ClusterRoomService implements RoomService {
     listed.add(this.nodeId);
     // A node must be missing twice in a row: one late heartbeat (a busy event loop) is
     // not a death.
-    // Runs every second over every member: no per-member arrays.
+    // Runs four times a node TTL over every member: no per-member arrays.
     const missing = new Set<string>();
     for (const { owner } of this.remote.values()) if (!listed.has(owner)) missing.add(owner);
     for (const { edge } of this.edges.values()) if (!listed.has(edge)) missing.add(edge);
