@@ -1,6 +1,6 @@
 // Readers for what the server sends: each turns an unknown JSON value into a typed one,
 // or undefined when a field the client relies on is missing or of the wrong type.
-import type { IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
+import type { ChatMessage, IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -52,7 +52,16 @@ export function readJoinResult(value: unknown): JoinResult | undefined {
     resumeToken: typeof value.resumeToken === 'string' ? value.resumeToken : '',
     resumed: value.resumed === true,
     media: readMediaCapabilities(value.media),
+    chat: Array.isArray(value.chat) ? value.chat.map(readChatMessage).filter((m) => m !== undefined) : [],
   };
+}
+
+/** A chat message as the server stamped it; its text is shown as text, never as markup. */
+export function readChatMessage(value: unknown): ChatMessage | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, participantId, name, text, at } = value;
+  if (typeof id !== 'string' || typeof participantId !== 'string' || typeof name !== 'string' || typeof text !== 'string' || typeof at !== 'number') return undefined;
+  return { id, participantId, name, text, at };
 }
 
 function readMediaCapabilities(value: unknown): JoinResult['media'] {

@@ -11,7 +11,12 @@ export const HARD_MAX_FRAME_BYTES = 1024 * 1024;
 
 export type MediaKind = 'audio' | 'video';
 
-export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment' | 'video-size';
+export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment' | 'video-size' | 'chat';
+
+/** Longest chat message, in characters (UTF-16 code units, as the browser counts a textarea's length). */
+export const CHAT_MAX_CHARS = 1000;
+/** Chat messages a room keeps for late joiners (in shared state in a cluster). */
+export const CHAT_HISTORY = 50;
 
 // ---- shared shapes ----
 
@@ -67,6 +72,17 @@ export interface ImpairmentSettings {
   subscriberId?: string;
 }
 
+/** One chat message, as the room's owner stamped it: the sender's id and name are the server's, never the client's. */
+export interface ChatMessage {
+  /** Unique within the room: a message seen both in the join result and as an event is one message. */
+  id: string;
+  participantId: string;
+  name: string;
+  text: string;
+  /** Milliseconds since the epoch, on the room owner's clock. */
+  at: number;
+}
+
 export interface IceServer {
   urls: string[];
   username?: string;
@@ -91,6 +107,8 @@ export interface JoinResult {
   resumed: boolean;
   /** What the server's media engine does with what the page publishes. */
   media: MediaCapabilities;
+  /** The room's latest chat messages (at most CHAT_HISTORY), oldest first. */
+  chat: ChatMessage[];
 }
 
 /** The result of `video-size`: the publisher's simulcast layers and the one this subscriber now gets. */
@@ -189,7 +207,9 @@ export type ServerMessage =
   /** The SFU's measurements of this participant's streams, every few seconds. */
   | { type: 'media-stats'; at: number; streams: ServerStreamStats[] }
   /** The room's impairment changed (null: off). */
-  | { type: 'impairment'; settings: ImpairmentSettings | null };
+  | { type: 'impairment'; settings: ImpairmentSettings | null }
+  /** Someone in the room (the recipient included) sent a chat message. */
+  | { type: 'chat'; message: ChatMessage };
 
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'replaced';
 export type ServerEventType = Exclude<ServerMessage['type'], 'response' | 'error'>;

@@ -1,11 +1,12 @@
 // Rooms and their members: who is in which room, what they publish, and who hears about
 // what. A room opens its media side on the first join and closes it when the last
 // member leaves, so an empty room holds nothing.
+import { randomBytes } from 'node:crypto';
 import type { Grants } from './auth.js';
 import { errorText } from './clientValue.js';
 import { createLogger, type Logger } from './log.js';
 import type { MediaParticipant, MediaPlane, MediaRoom } from './media.js';
-import type { ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, ServerMessage, ServerStreamStats, TrackMapping } from './protocol.js';
+import type { ChatMessage, ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, ServerMessage, ServerStreamStats, TrackMapping } from './protocol.js';
 
 /** How a room reaches one member's socket. */
 export interface MemberSink {
@@ -147,6 +148,15 @@ export class Room {
     if (!member || member.muted[kind] === muted) return;
     member.muted[kind] = muted;
     this.broadcast({ type: 'participant-updated', participant: member.info() }, participantId);
+  }
+
+  /** A chat message from a member to everyone, itself included; undefined when it is not a member. */
+  chat(participantId: string, text: string): ChatMessage | undefined {
+    const member = this.members.get(participantId);
+    if (!member) return undefined;
+    const message: ChatMessage = { id: randomBytes(9).toString('base64url'), participantId, name: member.name, text, at: Date.now() };
+    this.broadcast({ type: 'chat', message }, undefined);
+    return message;
   }
 
   /** Removes a member, releases its media and tells everyone else. Idempotent. */

@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Grants } from './auth.js';
 import { GrantRefusedError, requireGrant } from './grants.js';
 import type { MediaParticipant } from './media.js';
-import { ErrorCode, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo, type VideoSizeResult } from './protocol.js';
+import { ErrorCode, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo, type VideoSizeResult } from './protocol.js';
 import type { PictureSize } from './layers.js';
 import type { MemberSink, RoomDirectory } from './room.js';
 import { answerProblem, offerProblem, refuseIf, SdpRefusedError } from './sdpCheck.js';
@@ -38,12 +38,14 @@ export type ServiceJoinOutcome =
       resumeToken: string;
       /** True when an earlier participant continued: nobody saw a leave or a join. */
       resumed: boolean;
+      /** The room's latest chat messages, oldest first. */
+      chat: ChatMessage[];
     }
   | { ok: false; reason: 'full' | 'degraded' };
 
-/** A join as the node hosting the room sees it: resume tokens are the room service's business. */
+/** A join as the node hosting the room sees it: resume tokens and chat history are the room service's business. */
 export type HostJoin = Omit<ServiceJoin, 'resumeToken'>;
-export type HostJoinOutcome = { ok: true } & Omit<Extract<ServiceJoinOutcome, { ok: true }>, 'resumeToken' | 'ok'> | Extract<ServiceJoinOutcome, { ok: false }>;
+export type HostJoinOutcome = { ok: true } & Omit<Extract<ServiceJoinOutcome, { ok: true }>, 'resumeToken' | 'ok' | 'chat'> | Extract<ServiceJoinOutcome, { ok: false }>;
 
 export interface RoomService {
   join(join: ServiceJoin): Promise<ServiceJoinOutcome>;
@@ -53,6 +55,8 @@ export interface RoomService {
   /** The member's tile for `publisherId`'s video is `tile` device pixels (see `video-size`). */
   videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult>;
   setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void>;
+  /** Sends a chat message to everyone in the room, the sender included; resolves with it as stamped. */
+  chat(ref: MemberRef, text: string): Promise<ChatMessage>;
   /** The participant left for good. */
   leave(ref: MemberRef, reason: LeaveReason): Promise<void>;
   /** The participant's socket vanished: keep it for the resume grace period, then leave. */
@@ -165,6 +169,13 @@ export class LocalRoomService {
 
   async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
     this.rooms.get(ref.room)?.setMuted(ref.participantId, kind, muted);
+  }
+
+  /** Stamps the message with the member's id and name and tells the whole room. */
+  chat(ref: MemberRef, text: string): ChatMessage {
+    const message = this.rooms.get(ref.room)?.chat(ref.participantId, text);
+    if (!message) throw new GoneError('not in the room');
+    return message;
   }
 
   /** Engines that forward one layer accept it and change nothing. */

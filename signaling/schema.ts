@@ -2,7 +2,7 @@
 // become typed values. Nothing that fails here reaches session or room logic.
 import { z } from 'zod';
 import { bounded, describeClientValue, ERROR_TEXT_CHARS } from './clientValue.js';
-import { ErrorCode, MAX_MESSAGE_BYTES, type ClientMessageType } from './protocol.js';
+import { CHAT_MAX_CHARS, ErrorCode, MAX_MESSAGE_BYTES, type ClientMessageType } from './protocol.js';
 
 const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
@@ -62,6 +62,16 @@ const videoSizeRequest = pictureSize.extend({
   participantId: z.string().min(1).max(64),
 });
 
+/** A chat message to everyone in the room; not only whitespace. Rate limited. */
+const chatRequest = z.strictObject({
+  type: z.literal('chat'),
+  id: requestId,
+  text: z
+    .string()
+    .max(CHAT_MAX_CHARS, `at most ${CHAT_MAX_CHARS} characters`)
+    .refine((t) => t.trim().length > 0, 'must not be empty'),
+});
+
 export const clientMessage = z.discriminatedUnion('type', [
   joinRequest,
   publishRequest,
@@ -71,6 +81,7 @@ export const clientMessage = z.discriminatedUnion('type', [
   pingRequest,
   setImpairmentRequest,
   videoSizeRequest,
+  chatRequest,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
@@ -82,6 +93,7 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
   'ping',
   'set-impairment',
   'video-size',
+  'chat',
 ];
 
 /** Reads a raw frame into a typed client message or a stable error. */

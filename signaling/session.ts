@@ -52,7 +52,12 @@ export interface SessionDeps {
   onInternalError?: () => void;
   /** `video-size` reports a client may sustain per second, and the burst it may send at once (VIDEO_SIZE_RATE_PER_SECOND, VIDEO_SIZE_BURST). */
   videoSizeRate?: { perSecond: number; burst: number };
+  /** Chat messages a client may sustain per second, and the burst it may send at once. */
+  chatRate?: { perSecond: number; burst: number };
 }
+
+/** Without configuration: a few lines typed in a row pass, a paste loop does not. */
+const CHAT_RATE = { perSecond: 1, burst: 5 };
 
 /** Without configuration: a page resizing sixteen tiles at once fits in the burst. */
 const VIDEO_SIZE_RATE = { perSecond: 10, burst: 30 };
@@ -82,6 +87,7 @@ export class Session {
   private errorTimes: number[] = [];
   private readonly publishGuard: PublishGuard;
   private readonly videoSizeBucket: TokenBucket;
+  private readonly chatBucket: TokenBucket;
 
   constructor(
     private readonly socket: SessionSocket,
@@ -89,6 +95,7 @@ export class Session {
   ) {
     this.publishGuard = new PublishGuard(deps.offerLimits ?? DEFAULT_OFFER_LIMITS);
     this.videoSizeBucket = new TokenBucket(deps.videoSizeRate ?? VIDEO_SIZE_RATE);
+    this.chatBucket = new TokenBucket(deps.chatRate ?? CHAT_RATE);
     this.joinTimer = setTimeout(
       this.contained('join deadline', () => this.end(CloseCode.AuthTimeout, 'no join within deadline')),
       deps.joinTimeoutMs,
@@ -221,6 +228,11 @@ export class Session {
         case 'video-size':
           if (!this.videoSizeBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
           return this.deps.rooms.videoSize(member, msg.participantId, { width: msg.width, height: msg.height });
+        case 'chat': {
+          if (!this.chatBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.chatBucket.perSecond} chat message(s) per second`);
+          const message = await this.deps.rooms.chat(member, msg.text);
+          return { id: message.id };
+        }
         case 'set-impairment': {
           requireGrant(member, 'admin');
           if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
@@ -314,6 +326,7 @@ export class Session {
       resumeToken: outcome.resumeToken,
       resumed: outcome.resumed,
       media: this.deps.media,
+      chat: outcome.chat,
     };
   }
 

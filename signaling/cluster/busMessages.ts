@@ -6,7 +6,7 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { displayName, roomName } from '../auth.js';
-import { ErrorCode, MAX_MESSAGE_BYTES, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage } from '../protocol.js';
+import { CHAT_MAX_CHARS, ErrorCode, MAX_MESSAGE_BYTES, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage } from '../protocol.js';
 import type { PictureSize } from '../layers.js';
 import type { MemberRef, ServiceJoin } from '../roomService.js';
 
@@ -20,6 +20,7 @@ export type RelayOp =
   | { op: 'mute'; ref: MemberRef; kind: MediaKind; muted: boolean }
   | { op: 'video-size'; ref: MemberRef; publisherId: string; tile: PictureSize }
   | { op: 'impair'; ref: MemberRef; settings: ImpairmentSettings | null }
+  | { op: 'chat'; ref: MemberRef; text: string }
   | { op: 'leave'; ref: MemberRef; reason: LeaveReason }
   | { op: 'detach'; ref: MemberRef; reason: LeaveReason };
 
@@ -71,6 +72,7 @@ const relayOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('mute'), ref, kind: z.enum(['audio', 'video']), muted: z.boolean() }),
   z.strictObject({ op: z.literal('video-size'), ref, publisherId: id, tile: pictureSize }),
   z.strictObject({ op: z.literal('impair'), ref, settings: impairment.nullable() }),
+  z.strictObject({ op: z.literal('chat'), ref, text: z.string().min(1).max(CHAT_MAX_CHARS) }),
   z.strictObject({ op: z.literal('leave'), ref, reason: leaveReason }),
   z.strictObject({ op: z.literal('detach'), ref, reason: leaveReason }),
 ]);

@@ -14,7 +14,7 @@ import { GrantRefusedError } from '../grants.js';
 import { refusalOf } from '../mediaRefusal.js';
 import type { Logger } from '../log.js';
 import type { PictureSize } from '../layers.js';
-import type { ImpairmentSettings, LeaveReason, MediaKind, ServerMessage, VideoSizeResult } from '../protocol.js';
+import { CHAT_HISTORY, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
 import type { MemberSink } from '../room.js';
 import {
   GoneError,
@@ -57,6 +57,15 @@ export interface ClusterOptions {
 const REJECTION_LOG_INTERVAL_MS = 1000;
 /** Renewals run four times a lease period; rosters are refreshed once a lease period. */
 const ROSTER_REFRESH_EVERY = 4;
+
+/**
+ * A room's chat history outlives a quiet spell this long after its last message; it is
+ * deleted as soon as the room empties, so this only bounds what a crashed owner leaves.
+ */
+const CHAT_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** What the owner answers a join with: the host's outcome and the room's chat so far. */
+type OwnerJoinOutcome = (Extract<HostJoinOutcome, { ok: true }> & { chat: ChatMessage[] }) | Extract<HostJoinOutcome, { ok: false }>;
 
 /** A relayed participant: its socket is here, its room on `owner`. */
 interface RemoteMember {
@@ -211,11 +220,11 @@ export class ClusterRoomService implements RoomService {
       const record = await this.state.resume.get(join.resumeToken);
       if (record && record.room === join.room && record.identity === join.identity) resumeParticipantId = record.participantId;
     }
-    let outcome: HostJoinOutcome;
+    let outcome: OwnerJoinOutcome;
     if (owner === this.nodeId) {
       outcome = await this.hostJoin(fields, this.nodeId, () => sink, resumeParticipantId);
     } else {
-      outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as HostJoinOutcome;
+      outcome = (await this.relay(owner, { op: 'join', join: fields, ...(resumeParticipantId ? { resumeParticipantId } : {}) })) as OwnerJoinOutcome;
       if (outcome.ok) {
         this.remote.set(outcome.participantId, { room: join.room, owner, sink });
         const early = this.early.get(outcome.participantId);
@@ -253,6 +262,10 @@ export class ClusterRoomService implements RoomService {
 
   async setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void> {
     await this.route(ref, { op: 'impair', ref, settings }, () => this.local.setImpairment(ref, settings));
+  }
+
+  chat(ref: MemberRef, text: string): Promise<ChatMessage> {
+    return this.route(ref, { op: 'chat', ref, text }, () => this.hostChat(ref, text)) as Promise<ChatMessage>;
   }
 
   async leave(ref: MemberRef, reason: LeaveReason): Promise<void> {
@@ -312,12 +325,12 @@ export class ClusterRoomService implements RoomService {
    * Joins (or resumes) a member of a room this node owns. `sinkFor` gives the sink for the
    * member once its id is known; events sent before that are queued.
    */
-  private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<HostJoinOutcome> {
+  private async hostJoin(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<OwnerJoinOutcome> {
     if (resumeParticipantId) {
       const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
       if (resumed) {
         await this.recordMember(join, resumeParticipantId, edge);
-        return resumed;
+        return { ...resumed, chat: await this.chatHistory(join.room) };
       }
     }
     const early: ServerMessage[] = [];
@@ -334,7 +347,24 @@ export class ClusterRoomService implements RoomService {
     target = sinkFor(outcome.participantId);
     for (const m of early.splice(0)) target.send(m);
     await this.recordMember(join, outcome.participantId, edge);
-    return outcome;
+    return { ...outcome, chat: await this.chatHistory(join.room) };
+  }
+
+  /** The room's chat so far; without shared state, none (the join matters more than the history). */
+  private async chatHistory(room: string): Promise<ChatMessage[]> {
+    return this.state.chat.list(room).catch((err: unknown) => {
+      this.log.warn('chat history unavailable', { room, error: errorText(err) });
+      return [];
+    });
+  }
+
+  /** Tells the room at once, then keeps the message for late joiners (in order: one connection, one client). */
+  private async hostChat(ref: MemberRef, text: string): Promise<ChatMessage> {
+    const message = this.local.chat(ref, text);
+    await this.state.chat.append(ref.room, message, CHAT_HISTORY, CHAT_TTL_MS).catch((err: unknown) => {
+      this.log.warn('chat message not kept for late joiners', { room: ref.room, error: errorText(err) });
+    });
+    return message;
   }
 
   private async hostLeave(ref: MemberRef, reason: LeaveReason): Promise<void> {
@@ -343,6 +373,7 @@ export class ClusterRoomService implements RoomService {
     await this.state.roster.remove(ref.room, ref.participantId).catch(() => undefined);
     if (this.local.members(ref.room).length === 0) {
       this.owned.delete(ref.room);
+      await this.state.chat.clear(ref.room).catch(() => undefined);
       await this.state.leases.release(ref.room, this.nodeId).catch(() => undefined);
     }
   }
@@ -379,6 +410,8 @@ export class ClusterRoomService implements RoomService {
         return this.local.videoSize(body.ref, body.publisherId, body.tile);
       case 'impair':
         return this.local.setImpairment(body.ref, body.settings);
+      case 'chat':
+        return this.hostChat(body.ref, body.text);
       case 'leave':
         if (this.edges.get(body.ref.participantId)?.edge !== from) return undefined;
         return this.hostLeave(body.ref, body.reason);
@@ -466,10 +499,12 @@ export class ClusterRoomService implements RoomService {
   private async renewLeases(): Promise<void> {
     if (!this.state.healthy()) return;
     const hosted = new Set(this.local.roomIds());
-    // Rooms that emptied here (a grace period ran out): give their lease and roster back.
+    // Rooms that emptied here (a grace period ran out): give their lease, roster and chat back.
     for (const room of this.owned) {
       if (hosted.has(room)) continue;
       this.owned.delete(room);
+      // A room that moved (evicted, drained) keeps its chat for the new owner.
+      if ((await this.state.leases.owner(room)) === this.nodeId) await this.state.chat.clear(room);
       await this.state.leases.release(room, this.nodeId);
       for (const e of await this.state.roster.list(room)) await this.state.roster.remove(room, e.participantId);
     }

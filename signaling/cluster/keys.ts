@@ -11,6 +11,8 @@ export const Keys = {
   roomOwner: (room: string): string => `${KEY_PREFIX}room:${room}:owner`,
   /** Hash of participant id to RosterEntry JSON, with a TTL refreshed while the room lives. */
   roomRoster: (room: string): string => `${KEY_PREFIX}room:${room}:roster`,
+  /** List of ChatMessage JSON, oldest first, trimmed to CHAT_HISTORY, with a TTL from the last message. */
+  roomChat: (room: string): string => `${KEY_PREFIX}room:${room}:chat`,
   /** String with TTL: a resume token's ResumeRecord JSON. */
   resume: (token: string): string => `${KEY_PREFIX}resume:${token}`,
   /** Pub/sub channel: messages for one node (relayed signaling requests and events). */

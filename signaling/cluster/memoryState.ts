@@ -6,7 +6,9 @@ import { EventEmitter } from 'node:events';
 import { createLogger, type Logger } from '../log.js';
 import { assertTtl, ClusterErrorCode, ClusterStateError, shielded } from './errors.js';
 import { ExpiringMap } from './expiringMap.js';
+import type { ChatMessage } from '../protocol.js';
 import type {
+  ChatHistory,
   ClusterState,
   MessageBus,
   NodeInfo,
@@ -26,6 +28,8 @@ export class MemoryBackend {
   /** Room to its participants; a room's map is dropped once it is empty. */
   readonly rosters = new Map<string, ExpiringMap<string, RosterEntry>>();
   readonly resume: ExpiringMap<string, ResumeRecord>;
+  /** Room to its chat history, oldest first. */
+  readonly chat: ExpiringMap<string, ChatMessage[]>;
   /** Channel name is the event name; payloads are strings. */
   readonly bus = new EventEmitter().setMaxListeners(0);
 
@@ -34,6 +38,7 @@ export class MemoryBackend {
     this.nodes = new ExpiringMap(now);
     this.leases = new ExpiringMap(now);
     this.resume = new ExpiringMap(now);
+    this.chat = new ExpiringMap(now);
   }
 }
 
@@ -43,6 +48,7 @@ export class MemoryClusterState implements ClusterState {
   readonly leases: RoomLeases;
   readonly roster: Roster;
   readonly resume: ResumeTokens;
+  readonly chat: ChatHistory;
   readonly bus: MessageBus;
   #closed = false;
   /** Unsubscribes of this node's live bus subscriptions, run by close(). */
@@ -147,6 +153,23 @@ export class MemoryClusterState implements ClusterState {
         open();
         assertTtl(ttlMs);
         for (const token of tokens) backend.resume.touch(token, ttlMs);
+      },
+    };
+
+    this.chat = {
+      async append(room, message, keep, ttlMs) {
+        open();
+        assertTtl(ttlMs);
+        const history = [...(backend.chat.get(room) ?? []), { ...message }];
+        backend.chat.set(room, history.slice(Math.max(0, history.length - keep)), ttlMs);
+      },
+      async list(room) {
+        open();
+        return (backend.chat.get(room) ?? []).map((m) => ({ ...m }));
+      },
+      async clear(room) {
+        open();
+        backend.chat.delete(room);
       },
     };
 

@@ -5,11 +5,12 @@
 // roster entry as no member, a resume record as an unknown token).
 import { z } from 'zod';
 import { displayName, roomName } from '../auth.js';
+import { CHAT_MAX_CHARS, type ChatMessage } from '../protocol.js';
 import type { NodeInfo, ResumeRecord, RosterEntry } from './types.js';
 
 /** The kinds of record (the `record` label of rtc_redis_records_rejected_total). */
-export type RecordKind = 'node' | 'roster' | 'resume';
-export const RECORD_KINDS: readonly RecordKind[] = ['node', 'roster', 'resume'];
+export type RecordKind = 'node' | 'roster' | 'resume' | 'chat';
+export const RECORD_KINDS: readonly RecordKind[] = ['node', 'roster', 'resume', 'chat'];
 
 const id = z.string().min(1).max(128);
 const nodeId = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
@@ -43,12 +44,21 @@ const resumeRecord = z.object({
   name: displayName,
 }) satisfies z.ZodType<ResumeRecord>;
 
-const SCHEMAS = { node: nodeInfo, roster: storedRosterField, resume: resumeRecord };
+const chatMessage = z.object({
+  id,
+  participantId: id,
+  name: displayName,
+  text: z.string().min(1).max(CHAT_MAX_CHARS),
+  at: ms,
+}) satisfies z.ZodType<ChatMessage>;
+
+const SCHEMAS = { node: nodeInfo, roster: storedRosterField, resume: resumeRecord, chat: chatMessage };
 
 interface Parsed {
   node: NodeInfo;
   roster: { expiresAt: number; entry: RosterEntry };
   resume: ResumeRecord;
+  chat: ChatMessage;
 }
 
 /** The record in `json`, or undefined (and `rejected` is told) when it is not one. */

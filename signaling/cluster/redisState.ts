@@ -19,6 +19,7 @@ import {
   type StoredRosterField,
 } from './redisScripts.js';
 import type {
+  ChatHistory,
   ClusterState,
   MessageBus,
   NodeInfo,
@@ -75,6 +76,7 @@ export class RedisClusterState implements ClusterState {
   readonly leases: RoomLeases;
   readonly roster: Roster;
   readonly resume: ResumeTokens;
+  readonly chat: ChatHistory;
   readonly bus: MessageBus;
   readonly #commands: RedisClient;
   readonly #subscriber: RedisClient;
@@ -231,6 +233,25 @@ export class RedisClusterState implements ClusterState {
             for (const token of tokens.slice(i, i + RESUME_EXTEND_BATCH)) batch.pExpire(Keys.resume(token), ttlMs);
             await batch.execAsPipeline();
           }
+        }),
+    };
+
+    this.chat = {
+      append: (room, message, keep, ttlMs) =>
+        run(async (c) => {
+          assertTtl(ttlMs);
+          const key = Keys.roomChat(room);
+          // One transaction: a reader never sees the list untrimmed or without its TTL.
+          await c.multi().rPush(key, JSON.stringify(message)).lTrim(key, -keep, -1).pExpire(key, ttlMs).exec();
+        }),
+      list: (room) =>
+        run(async (c) => {
+          const items = await c.lRange(Keys.roomChat(room), 0, -1);
+          return items.flatMap((json) => readRecord('chat', json, rejected) ?? []);
+        }),
+      clear: (room) =>
+        run(async (c) => {
+          await c.del(Keys.roomChat(room));
         }),
     };
 

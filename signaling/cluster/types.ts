@@ -1,7 +1,8 @@
 // What the cluster needs from shared state: a registry of live nodes, room ownership
-// leases, room rosters, resume tokens and a message bus between nodes. One node uses the
+// leases, room rosters, resume tokens, chat history and a message bus between nodes. One node uses the
 // in-memory implementation; several nodes share Redis. `createClusterState` (state.ts)
 // is the one place that chooses.
+import type { ChatMessage } from '../protocol.js';
 
 /** A live node as others see it in the registry. */
 export interface NodeInfo {
@@ -75,6 +76,16 @@ export interface ResumeTokens {
   extend(tokens: readonly string[], ttlMs: number): Promise<void>;
 }
 
+/** A room's latest chat messages, kept with the room so a new owner (after a failover) still has them. */
+export interface ChatHistory {
+  /** Appends a message, keeps only the newest `keep`, and lets the history expire ttlMs after the last message. */
+  append(room: string, message: ChatMessage, keep: number, ttlMs: number): Promise<void>;
+  /** The history, oldest first. */
+  list(room: string): Promise<ChatMessage[]>;
+  /** The room ended: its history goes. */
+  clear(room: string): Promise<void>;
+}
+
 /** Publish/subscribe between nodes; payloads are strings (JSON). At-most-once delivery. */
 export interface MessageBus {
   publish(channel: string, payload: string): Promise<void>;
@@ -88,6 +99,7 @@ export interface ClusterState {
   readonly leases: RoomLeases;
   readonly roster: Roster;
   readonly resume: ResumeTokens;
+  readonly chat: ChatHistory;
   readonly bus: MessageBus;
   /** True while the backing store answers (always true in memory). */
   healthy(): boolean;

@@ -196,6 +196,32 @@ export function describeClusterContract(shape: string, setup: () => Promise<Clus
       });
     });
 
+    describe('chat history', () => {
+      const message = (n: number) => ({ id: `m${n}`, participantId: 'p1', name: 'Ada', text: `line ${n}`, at: 1_000 + n });
+
+      it('keeps the newest messages in order, as any node appended them', async () => {
+        for (let n = 1; n <= 5; n++) await (n % 2 ? fx.a : fx.b).chat.append('room-c', message(n), 3, TTL);
+        expect(await fx.b.chat.list('room-c')).toEqual([message(3), message(4), message(5)]);
+        expect(await fx.a.chat.list('other-room')).toEqual([]);
+      });
+
+      it('a history nobody writes to expires after its TTL; a new message restarts it', async () => {
+        await fx.a.chat.append('room-d', message(1), 10, TTL);
+        await fx.elapse(TTL * 0.6);
+        await fx.a.chat.append('room-d', message(2), 10, TTL);
+        await fx.elapse(TTL * 0.6);
+        expect(await fx.b.chat.list('room-d')).toEqual([message(1), message(2)]);
+        await fx.elapse(TTL);
+        expect(await fx.b.chat.list('room-d')).toEqual([]);
+      });
+
+      it('clearing a room forgets its history at once', async () => {
+        await fx.a.chat.append('room-e', message(1), 10, TTL);
+        await fx.b.chat.clear('room-e');
+        expect(await fx.a.chat.list('room-e')).toEqual([]);
+      });
+    });
+
     describe('message bus', () => {
       it('a message published on one node reaches every subscriber on the others, never during publish', async () => {
         const first = await collect(fx.a, 'chan:1', 2);

@@ -87,17 +87,20 @@ describe('RedisClusterState', () => {
       await a.roster.put('demo', rosterEntry('p1'), TTL);
       await a.roster.put('demo', rosterEntry('p2'), TTL);
       await a.resume.put('tok', { room: 'demo', participantId: 'p1', identity: 'ada', name: 'Ada' }, TTL);
+      await a.chat.append('demo', { id: 'm1', participantId: 'p1', name: 'Ada', text: 'hi', at: 1 }, 10, TTL);
       // Whoever can write to Redis (or another release of the server) writes other shapes.
       await inspect(redis.url, async (c) => {
         await c.hSet(Keys.nodes(), 'node-b', JSON.stringify({ ...nodeInfo('node-b'), acceptingRooms: 'yes' }));
         await c.hSet(Keys.roomRoster('demo'), 'p2', JSON.stringify({ expiresAt: Date.now() + TTL, entry: { participantId: 'p2', name: '<b>'.repeat(100) } }));
         await c.set(Keys.resume('tok'), 'not json', { expiration: { type: 'PX', value: TTL } });
+        await c.rPush(Keys.roomChat('demo'), JSON.stringify({ id: 'm2', participantId: 'p1', name: 'Ada', text: 'x'.repeat(5000), at: 2 }));
       });
       expect((await reader.nodes.list()).map((n) => n.id)).toEqual(['node-a']);
       expect(await reader.nodes.get('node-b')).toBeUndefined();
       expect((await reader.roster.list('demo')).map((e) => e.participantId)).toEqual(['p1']);
       expect(await reader.resume.get('tok')).toBeUndefined();
-      expect(rejected.sort()).toEqual(['node', 'node', 'resume', 'roster']);
+      expect((await reader.chat.list('demo')).map((m) => m.id)).toEqual(['m1']);
+      expect(rejected.sort()).toEqual(['chat', 'node', 'node', 'resume', 'roster']);
     } finally {
       await reader.close();
     }
@@ -108,6 +111,7 @@ describe('RedisClusterState', () => {
     await a.nodes.heartbeat(nodeInfo('node-a'), TTL);
     await a.roster.put('demo', rosterEntry('p1'), TTL);
     await a.resume.put('tok', { room: 'demo', participantId: 'p1', identity: 'ada', name: 'Ada' }, TTL);
+    await a.chat.append('demo', { id: 'm1', participantId: 'p1', name: 'Ada', text: 'hi', at: 1 }, 10, TTL);
     const seen = await inspect(redis.url, async (c) => ({
       owner: await c.get(Keys.roomOwner('demo')),
       ownerTtl: await c.pTTL(Keys.roomOwner('demo')),
@@ -116,16 +120,17 @@ describe('RedisClusterState', () => {
       rosterFields: await c.hKeys(Keys.roomRoster('demo')),
       rosterTtl: await c.pTTL(Keys.roomRoster('demo')),
       resumeTtl: await c.pTTL(Keys.resume('tok')),
+      chatTtl: await c.pTTL(Keys.roomChat('demo')),
     }));
     expect(seen.owner).toBe('node-a');
     expect(seen.node).toEqual(nodeInfo('node-a'));
     expect(seen.rosterFields).toEqual(['p1']);
-    for (const ttl of [seen.ownerTtl, seen.aliveTtl, seen.rosterTtl, seen.resumeTtl]) {
+    for (const ttl of [seen.ownerTtl, seen.aliveTtl, seen.rosterTtl, seen.resumeTtl, seen.chatTtl]) {
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(TTL);
     }
     expect(await redisKeys(redis.url)).toEqual(
-      [Keys.nodeAlive('node-a'), Keys.nodes(), Keys.resume('tok'), Keys.roomOwner('demo'), Keys.roomRoster('demo')].sort(),
+      [Keys.nodeAlive('node-a'), Keys.nodes(), Keys.resume('tok'), Keys.roomChat('demo'), Keys.roomOwner('demo'), Keys.roomRoster('demo')].sort(),
     );
   });
 

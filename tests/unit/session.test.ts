@@ -123,6 +123,7 @@ describe('Session: join', () => {
       resumeToken: expect.any(String),
       resumed: false,
       media: { engine: 'werift', simulcast: false },
+      chat: [],
     });
     expect(ada.socket.events('participant-joined')).toEqual([
       { type: 'participant-joined', participant: { id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false } } },
