@@ -52,11 +52,9 @@ export interface SessionDeps {
   onInternalError?: () => void;
   /** `video-size` reports a client may sustain per second, and the burst it may send at once (VIDEO_SIZE_RATE_PER_SECOND, VIDEO_SIZE_BURST). */
   videoSizeRate?: { perSecond: number; burst: number };
-  /** Chat messages a client may sustain per second, and the burst it may send at once. */
-  chatRate?: { perSecond: number; burst: number };
 }
 
-/** Without configuration: a few lines typed in a row pass, a paste loop does not. */
+/** Chat messages a client may sustain per second, and the burst: a few lines typed in a row pass, a paste loop does not. */
 const CHAT_RATE = { perSecond: 1, burst: 5 };
 
 /** Without configuration: a page resizing sixteen tiles at once fits in the burst. */
@@ -87,7 +85,8 @@ export class Session {
   private errorTimes: number[] = [];
   private readonly publishGuard: PublishGuard;
   private readonly videoSizeBucket: TokenBucket;
-  private readonly chatBucket: TokenBucket;
+  /** Made on the first chat message: most sockets never send one, and 10,000 held sockets each pay for what they hold. */
+  private chatBucket: TokenBucket | undefined;
 
   constructor(
     private readonly socket: SessionSocket,
@@ -95,7 +94,6 @@ export class Session {
   ) {
     this.publishGuard = new PublishGuard(deps.offerLimits ?? DEFAULT_OFFER_LIMITS);
     this.videoSizeBucket = new TokenBucket(deps.videoSizeRate ?? VIDEO_SIZE_RATE);
-    this.chatBucket = new TokenBucket(deps.chatRate ?? CHAT_RATE);
     this.joinTimer = setTimeout(
       this.contained('join deadline', () => this.end(CloseCode.AuthTimeout, 'no join within deadline')),
       deps.joinTimeoutMs,
@@ -229,7 +227,8 @@ export class Session {
           if (!this.videoSizeBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
           return this.deps.rooms.videoSize(member, msg.participantId, { width: msg.width, height: msg.height });
         case 'chat': {
-          if (!this.chatBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.chatBucket.perSecond} chat message(s) per second`);
+          this.chatBucket ??= new TokenBucket(CHAT_RATE);
+          if (!this.chatBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${CHAT_RATE.perSecond} chat message(s) per second`);
           const message = await this.deps.rooms.chat(member, msg.text);
           return { id: message.id };
         }
