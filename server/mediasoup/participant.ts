@@ -32,7 +32,8 @@ import { StreamCounters, type StatsSink } from './streamStats.js';
 
 /** What a participant needs of its room. */
 export interface ParticipantContext {
-  router: Promise<Router>;
+  /** The room's Router, created on first call. */
+  router: () => Promise<Router>;
   webRtcServer: WebRtcServer;
   rtc: RtcOptions;
   log: Logger;
@@ -134,7 +135,7 @@ export class MediasoupParticipant implements MediaParticipant {
 
   private async applyPublisherOffer(offerSdp: string): Promise<string> {
     const session = parseSdp(offerSdp);
-    const router = await this.context.router;
+    const router = await this.context.router();
     const sections = readPublisherOffer(session, router.rtpCapabilities);
     // Producers of mids an offer leaves out are closed, so one offer's count is the participant's.
     const tracks = sections.filter((s) => s.accepted && s.kind !== 'application').length;
@@ -265,7 +266,7 @@ export class MediasoupParticipant implements MediaParticipant {
     if (this.closed || !this.grants.subscribe) return;
     this.enqueue(async () => {
       if (this.closed || producer.closed) return;
-      const router = await this.context.router;
+      const router = await this.context.router();
       const transport = await this.subscriberTransport();
       if (this.closed || producer.closed) return;
       const slot = this.slotFor(producer.kind, publisherId);
@@ -436,7 +437,7 @@ export class MediasoupParticipant implements MediaParticipant {
 
   private async createTransport(role: 'publisher' | 'subscriber', sctp: boolean): Promise<WebRtcTransport> {
     const { webRtcServer, rtc } = this.context;
-    const router = await this.context.router;
+    const router = await this.context.router();
     const transport = await router.createWebRtcTransport({
       webRtcServer,
       enableUdp: true,
