@@ -1,11 +1,11 @@
 // The signaling socket: numbered requests that resolve on their response, server events,
 // and one `close` event with the code and reason. Frames are read defensively: the
 // server is trusted, but garbage must not crash the page.
-import type { ImpairmentSettings, LeaveReason, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
+import type { ChatMessage, ImpairmentSettings, LeaveReason, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
 import type { ClientMessage } from '../signaling/schema.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
-import { isRecord, readImpairment, readMediaStats, readParticipant, readTrackMapping } from './wire.js';
+import { isRecord, readChatMessage, readImpairment, readMediaStats, readParticipant, readTrackMapping } from './wire.js';
 
 /** A client message without its id: the client numbers requests itself. */
 export type SignalingRequest = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, 'id'> : never) : never;
@@ -17,6 +17,7 @@ export interface SignalingEvents {
   offer: { sdp: string; tracks: TrackMapping[] };
   'media-stats': { at: number; streams: ServerStreamStats[] };
   impairment: { settings: ImpairmentSettings | null };
+  chat: { message: ChatMessage };
   /** The socket is gone; `local` when this side closed it. Emitted exactly once. */
   close: { code: number; reason: string; local: boolean };
 }
@@ -60,9 +61,9 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         this.close(LOCAL_CLOSE_CODE, 'open timeout');
         reject(new CallError('server-unreachable'));
       }, OPEN_TIMEOUT_MS);
-      const offClose = this.on('close', ({ code, reason }) => {
+      const offClose = this.on('close', ({ code, reason, local }) => {
         clearTimeout(timer);
-        reject(errorForClose(code, reason, false));
+        reject(local ? closedHere(reason) : errorForClose(code, reason, false));
       });
       this.socket.addEventListener(
         'open',
@@ -104,18 +105,20 @@ export class SignalingClient extends Emitter<SignalingEvents> {
   /** Closes the socket from this side; `close` is emitted at once, not when the peer answers. */
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
+    // Some WebSockets fire `close` from inside close() (Node's, on a socket still
+    // connecting): finished here first, so that one reads as this side's close.
+    this.finish(code, reason, true);
     try {
       this.socket.close(code, reason);
     } catch {
-      // An invalid code or a socket still connecting: the finish below is what matters.
+      // An invalid code or a socket still connecting: finished above either way.
     }
-    this.finish(code, reason, true);
   }
 
   private finish(code: number, reason: string, local: boolean): void {
     if (this.closed) return;
     this.closed = true;
-    const error = errorForClose(code, reason, this.opened);
+    const error = local ? closedHere(reason) : errorForClose(code, reason, this.opened);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(error);
@@ -178,6 +181,12 @@ export class SignalingClient extends Emitter<SignalingEvents> {
         else console.warn('signaling: ignored a malformed impairment');
         return;
       }
+      case 'chat': {
+        const message = readChatMessage(msg.message);
+        if (message) this.emit('chat', { message });
+        else console.warn('signaling: ignored a malformed chat');
+        return;
+      }
       default:
         console.warn(`signaling: ignored unknown message type ${msg.type.slice(0, 40)}`);
     }
@@ -198,4 +207,14 @@ export class SignalingClient extends Emitter<SignalingEvents> {
     const text = typeof error.message === 'string' ? error.message : 'request failed';
     pending.reject(new CallError('request-failed', undefined, { serverCode, cause: text }));
   }
+}
+
+/**
+ * What pending requests get when this side closed the socket: the connection is gone, and
+ * nothing more. Not the close code's own meaning: 1000 from the server ends the call for
+ * good, but the page closing a socket it gave up on (a resume attempt overtaken by a media
+ * failure) must leave the retrying to its caller.
+ */
+function closedHere(reason: string): CallError {
+  return new CallError('connection-lost', undefined, { cause: reason || 'closed by this page' });
 }
