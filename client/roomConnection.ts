@@ -6,7 +6,7 @@
 // away. The transport choice shapes both peer connections, and the latency probe runs
 // while the connection is joined.
 import type { PictureSize } from '../signaling/layers.js';
-import type { ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping, VideoSizeResult } from '../signaling/protocol.js';
+import type { ChatMessage, ImpairmentSettings, JoinResult, LeaveReason, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping, VideoSizeResult } from '../signaling/protocol.js';
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
 import { LatencyProbe } from './latencyProbe.js';
@@ -25,6 +25,8 @@ export interface RoomConnectionEvents {
   tracks: { assignment: TrackAssignment };
   'media-stats': { at: number; streams: ServerStreamStats[] };
   impairment: { settings: ImpairmentSettings | null };
+  /** A chat message reached the room (this page's own included). */
+  chat: { message: ChatMessage };
   /** The socket vanished but the session can be resumed (`resume`); media keeps flowing meanwhile. */
   interrupted: { error: CallError };
   /** The connection broke (socket closed by the server or the network, media failed). Emitted once. */
@@ -128,6 +130,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     signaling.on('offer', ({ sdp, tracks }) => current() && this.onOffer(sdp, tracks));
     signaling.on('media-stats', (e) => current() && this.emit('media-stats', e));
     signaling.on('impairment', (e) => current() && this.emit('impairment', e));
+    signaling.on('chat', (e) => current() && this.emit('chat', e));
     signaling.on('close', ({ code, reason, local }) => {
       if (current() && !local && !this.leaving) this.interrupt(errorForClose(code, reason, true));
     });
@@ -237,6 +240,12 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     );
   }
 
+  /** Sends a chat message to the room; it comes back as a `chat` event like everyone else's. */
+  async sendChat(text: string): Promise<void> {
+    this.requireJoined();
+    await this.signaling.request({ type: 'chat', text });
+  }
+
   /** Closes the socket and both peer connections; no event is emitted afterwards. Idempotent. */
   close(): void {
     if (this.closed) return;
@@ -264,7 +273,15 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     this.subscriber ??= new Subscriber(
       transportConfiguration(this.result.iceServers, this.transport),
       async (answer) => {
-        await this.signaling.request({ type: 'answer', sdp: answer });
+        try {
+          await this.signaling.request({ type: 'answer', sdp: answer });
+        } catch (err) {
+          // The socket vanished mid-negotiation. The server keeps the offer outstanding and
+          // sends it again to the resumed session, so this is no media failure; and if the
+          // session cannot be resumed, this subscriber is replaced anyway.
+          if (this.suspended || (err instanceof CallError && err.code === 'connection-lost' && err.details.closeCode === ABNORMAL_CLOSE)) return;
+          throw err;
+        }
       },
       {
         tracks: (assignment) => this.emit('tracks', { assignment }),
