@@ -2,8 +2,9 @@
 // participants and one MediaStream per participant, mutes, leaves, reconnects when the
 // connection is lost, and measures the call's quality. Peer connections and devices stay
 // behind it.
-import { CloseCode, type ImpairmentSettings, type JoinResult, type LeaveReason, type MediaKind, type ParticipantInfo, type ServerStreamStats } from '../signaling/protocol.js';
+import { CloseCode, type ChatMessage, type ImpairmentSettings, type JoinResult, type LeaveReason, type MediaKind, type ParticipantInfo, type ServerStreamStats } from '../signaling/protocol.js';
 import { Emitter, type Listener } from './emitter.js';
+import { ChatLog, type ChatLogChange } from './chatLog.js';
 import { CallError, toCallError } from './errors.js';
 import { LocalMedia, type MediaGetter } from './localMedia.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
@@ -74,6 +75,12 @@ export interface CallEvents {
   'server-stats': ServerStats;
   /** The room's controlled impairment changed (null: off). */
   impairment: { settings: ImpairmentSettings | null };
+  /**
+   * A chat message this page had not seen: `mine` when this page sent it, `initial` when it
+   * came with the room's history on this call's first join (what a rejoin brings was
+   * missed while away, and is not initial). `change` says where it went in chatMessages().
+   */
+  chat: { message: ChatMessage; mine: boolean; initial: boolean; change: ChatLogChange };
 }
 export type CallEventName = keyof CallEvents;
 
@@ -113,6 +120,9 @@ export class Call {
   private readonly monitor: QualityMonitor;
   private lastServerStats: ServerStats | undefined;
   private roomImpairment: ImpairmentSettings | null = null;
+  private readonly chatLog = new ChatLog();
+  /** After the first join: history that comes with a rejoin holds what was missed, not old news. */
+  private chatSeeded = false;
   /** Remote tiles' sizes, told to the SFU for the simulcast layer each calls for. */
   private readonly tileSizes = new TileSizeReporter();
 
@@ -291,6 +301,27 @@ export class Call {
     await conn.setImpairment(settings);
   }
 
+  /** The room's chat as far as this page has seen it, oldest first. */
+  chatMessages(): readonly ChatMessage[] {
+    return this.chatLog.list();
+  }
+
+  /**
+   * Sends a chat message; it shows up as a `chat` event once the room has it. Rejects with
+   * a `request-failed` CallError whose serverCode says why (RATE_LIMITED, INVALID_MESSAGE).
+   */
+  async sendChat(text: string): Promise<void> {
+    const conn = this.connection;
+    if (!conn || this.currentState !== 'joined') throw new CallError('connection-lost');
+    await conn.sendChat(text);
+  }
+
+  private addChat(message: ChatMessage, initial: boolean): void {
+    const change = this.chatLog.add(message);
+    if (!change) return;
+    this.events.emit('chat', { message, mine: message.participantId === this.joined?.participantId, initial, change });
+  }
+
   // ---- connecting ----
 
   /** Opens a new connection, joins, brings the participant list up to date and publishes. */
@@ -317,6 +348,7 @@ export class Call {
       this.roomImpairment = settings;
       this.events.emit('impairment', { settings });
     });
+    conn.on('chat', ({ message }) => this.addChat(message, false));
     conn.on('interrupted', ({ error }) => this.onInterrupted(conn, error));
     conn.on('lost', ({ error }) => this.onLost(conn, error));
     // The new connection's counters have nothing to do with the old one's.
@@ -365,6 +397,8 @@ export class Call {
       this.upsertParticipant(participant, true);
     }
     for (const id of unconfirmed) this.removeParticipant(id, 'disconnected');
+    for (const message of result.chat) this.addChat(message, !this.chatSeeded);
+    this.chatSeeded = true;
     this.setState('joined');
     if (result.resumed) return;
     const transportProblem = transportChoiceProblem(result.iceServers, this.transport);

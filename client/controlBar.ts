@@ -1,12 +1,13 @@
-// The bottom bar: round microphone and camera toggles, the call-quality panel toggle,
-// and the red leave button.
+// The bottom bar: round microphone and camera toggles, the chat toggle (with the count
+// of messages not yet seen), the call-quality panel toggle, and the red leave button.
 import type { MediaKind } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
-import { cameraIcon, cameraOffIcon, leaveIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
 
 export interface ControlBarActions {
   toggle(kind: MediaKind): void;
   toggleStats(): void;
+  toggleChat(): void;
   leave(): void;
 }
 
@@ -19,6 +20,8 @@ export class ControlBar {
   readonly element: HTMLElement;
   private readonly buttons: Record<MediaKind, HTMLButtonElement>;
   private readonly stats: HTMLButtonElement;
+  private readonly chat: HTMLButtonElement;
+  private readonly unread = el('span', { class: 'badge', 'data-testid': 'chat-unread' });
 
   constructor(actions: ControlBarActions) {
     this.buttons = { audio: this.toggleButton('audio', actions), video: this.toggleButton('video', actions) };
@@ -26,9 +29,23 @@ export class ControlBar {
     leave.addEventListener('click', () => actions.leave());
     this.stats = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-stats' }, icon(statsIcon));
     this.stats.addEventListener('click', () => actions.toggleStats());
-    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.stats, leave);
+    this.chat = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-chat' }, icon(chatIcon), this.unread);
+    this.chat.addEventListener('click', () => actions.toggleChat());
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.chat, this.stats, leave);
     this.update({ audio: false, video: false }, { audio: false, video: false });
     this.setStatsOpen(false);
+    this.setChat(false, 0);
+  }
+
+  /** The chat toggle's state, and how many messages arrived while the panel was closed. */
+  setChat(open: boolean, unread: number): void {
+    this.unread.hidden = unread === 0;
+    this.unread.textContent = unread > 99 ? '99+' : String(unread);
+    const label = open ? 'Hide chat' : unread > 0 ? `Show chat (${unread} unread)` : 'Show chat';
+    this.chat.classList.toggle('active', open);
+    this.chat.setAttribute('aria-pressed', String(open));
+    this.chat.setAttribute('aria-label', label);
+    this.chat.title = label;
   }
 
   setStatsOpen(open: boolean): void {

@@ -24,3 +24,5 @@ export const closeIcon = svg('<line x1="6" y1="6" x2="18" y2="18"/><line x1="18"
 export const statsIcon = svg('<polyline points="22 12 18 12 15 21 9 3 6 12 2 12"/>');
 export const downloadIcon = svg('<path d="M12 3v12"/><path d="M7 10l5 5 5-5"/><path d="M4 20h16"/>');
 export const warningIcon = svg('<path d="M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z"/><line x1="12" y1="9" x2="12" y2="13"/><line x1="12" y1="17" x2="12.01" y2="17"/>');
+export const chatIcon = svg('<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.6A8 8 0 1 1 21 12z"/>');
+export const sendIcon = svg('<path d="M22 2L11 13"/><path d="M22 2l-7 20-4-9-9-4z"/>');

@@ -3,6 +3,7 @@
 // connections or devices itself.
 import type { ImpairmentSettings } from '../signaling/protocol.js';
 import { Call, type CallState } from './call.js';
+import { ChatPanel } from './chatPanel.js';
 import { ControlBar } from './controlBar.js';
 import { el, icon } from './dom.js';
 import { downloadText } from './download.js';
@@ -32,6 +33,9 @@ export class CallPage {
   private readonly grid: VideoGrid;
   private readonly controls: ControlBar;
   private readonly stats: StatsPanel;
+  private readonly chat: ChatPanel;
+  /** Messages from others that arrived while the chat panel was closed. */
+  private unreadChat = 0;
   private readonly impairmentChip = el('span', { class: 'impairment-chip', 'data-testid': 'impairment-chip', role: 'status' });
   private readonly joiningText = el('p', { class: 'joining-text' });
   private readonly joiningScreen: HTMLElement;
@@ -57,6 +61,7 @@ export class CallPage {
         if (call) void call.setMuted(kind, !call.localMedia.muted[kind]);
       },
       toggleStats: () => this.setStatsOpen(!this.stats.open),
+      toggleChat: () => this.setChatOpen(!this.chat.open),
       leave: () => void this.call?.leave(),
     });
     this.stats = new StatsPanel({
@@ -64,6 +69,7 @@ export class CallPage {
       export: (format) => this.exportQuality(format),
       setImpairment: (settings) => this.setImpairment(settings),
     });
+    this.chat = new ChatPanel({ close: () => this.setChatOpen(false), send: (text) => this.sendChat(text) });
     this.impairmentChip.hidden = true;
     this.audioUnlock = el('button', { type: 'button', class: 'audio-unlock', 'data-testid': 'enable-audio' }, icon(speakerIcon), 'Click to enable audio');
     this.audioUnlock.hidden = true;
@@ -101,7 +107,7 @@ export class CallPage {
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
         el('div', { class: 'header-actions' }, this.audioUnlock, this.transportSwitch, copyLink),
       ),
-      el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element),
+      el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element, this.chat.element),
       this.controls.element,
     );
     this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element);
@@ -203,6 +209,15 @@ export class CallPage {
     );
     on.push(call.on('server-stats', () => this.renderStats()));
     on.push(call.on('impairment', ({ settings }) => this.showImpairment(call, settings)));
+    on.push(
+      call.on('chat', ({ message, mine, initial, change }) => {
+        this.chat.insert(message, change, call.participantId);
+        if (mine || initial || this.chat.open) return;
+        this.unreadChat++;
+        this.controls.setChat(false, this.unreadChat);
+        this.toasts.show(`${message.name}: ${message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text}`);
+      }),
+    );
     for (const event of ['participant-joined', 'participant-left', 'participant-updated'] as const) {
       on.push(call.on(event, () => this.renderStats()));
     }
@@ -215,6 +230,10 @@ export class CallPage {
     this.audioUnlock.hidden = true;
     this.setStatsOpen(false);
     this.stats.clear();
+    this.setChatOpen(false);
+    this.chat.clear();
+    this.unreadChat = 0;
+    this.controls.setChat(false, 0);
     this.impairmentChip.hidden = true;
   }
 
@@ -263,7 +282,31 @@ export class CallPage {
     }
   }
 
+  /** One side panel at a time: chat and the call-quality figures take turns. */
+  private setChatOpen(open: boolean): void {
+    if (open && this.stats.open) this.setStatsOpen(false);
+    this.chat.setOpen(open);
+    if (open) this.unreadChat = 0;
+    this.controls.setChat(open, this.unreadChat);
+  }
+
+  private async sendChat(text: string): Promise<void> {
+    const call = this.call;
+    if (!call) throw new Error('Not in a call.');
+    try {
+      await call.sendChat(text);
+    } catch (err) {
+      if (err instanceof CallError && err.code === 'request-failed') {
+        if (err.details.serverCode === 'RATE_LIMITED') throw new Error('You are sending messages too fast. Wait a moment and send again.');
+        throw new Error(`Not sent: ${String(err.details.cause ?? err.details.serverCode)}`);
+      }
+      if (err instanceof CallError) throw new Error(`Not sent: ${err.message}`);
+      throw err;
+    }
+  }
+
   private setStatsOpen(open: boolean): void {
+    if (open && this.chat.open) this.setChatOpen(false);
     this.stats.setOpen(open);
     this.controls.setStatsOpen(open);
     this.call?.setDetailedQuality(open);
