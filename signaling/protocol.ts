@@ -11,7 +11,7 @@ export const HARD_MAX_FRAME_BYTES = 1024 * 1024;
 
 export type MediaKind = 'audio' | 'video';
 
-export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment' | 'video-size' | 'chat';
+export type ClientMessageType = 'join' | 'publish' | 'answer' | 'mute' | 'leave' | 'ping' | 'set-impairment' | 'video-size' | 'chat' | 'set-name';
 
 /** Longest chat message, in characters (UTF-16 code units, as the browser counts a textarea's length). */
 export const CHAT_MAX_CHARS = 1000;

@@ -38,7 +38,8 @@ export class Member {
   /** Set while the member's socket is gone and it may still resume. */
   graceTimer: NodeJS.Timeout | undefined;
   readonly identity: string;
-  readonly name: string;
+  /** The token's name until the participant changes it (`set-name`). */
+  name: string;
   readonly grants: Grants;
   /** The token's `exp`; a resume with a newer token of the same identity moves it on. */
   expiresAt: number | undefined;
@@ -147,6 +148,14 @@ export class Room {
     const member = this.members.get(participantId);
     if (!member || member.muted[kind] === muted) return;
     member.muted[kind] = muted;
+    this.broadcast({ type: 'participant-updated', participant: member.info() }, participantId);
+  }
+
+  /** A member's new display name, told to everyone else. */
+  rename(participantId: string, name: string): void {
+    const member = this.members.get(participantId);
+    if (!member || member.name === name) return;
+    member.name = name;
     this.broadcast({ type: 'participant-updated', participant: member.info() }, participantId);
   }
 

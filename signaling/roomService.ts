@@ -52,6 +52,8 @@ export interface RoomService {
   publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string>;
   answer(ref: MemberRef, answerSdp: string): Promise<void>;
   mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void>;
+  /** The member's new display name; everyone else gets `participant-updated`. */
+  rename(ref: MemberRef, name: string): Promise<void>;
   /** The member's tile for `publisherId`'s video is `tile` device pixels (see `video-size`). */
   videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult>;
   setImpairment(ref: MemberRef, settings: ImpairmentSettings | null): Promise<void>;
@@ -169,6 +171,10 @@ export class LocalRoomService {
 
   async mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void> {
     this.rooms.get(ref.room)?.setMuted(ref.participantId, kind, muted);
+  }
+
+  async rename(ref: MemberRef, name: string): Promise<void> {
+    this.rooms.get(ref.room)?.rename(ref.participantId, name);
   }
 
   /** Stamps the message with the member's id and name and tells the whole room. */

@@ -1,6 +1,7 @@
 // Zod schemas for every client -> server message: the edge where untrusted frames
 // become typed values. Nothing that fails here reaches session or room logic.
 import { z } from 'zod';
+import { displayName } from './auth.js';
 import { bounded, describeClientValue, ERROR_TEXT_CHARS } from './clientValue.js';
 import { CHAT_MAX_CHARS, ErrorCode, MAX_MESSAGE_BYTES, type ClientMessageType } from './protocol.js';
 
@@ -72,6 +73,13 @@ const chatRequest = z.strictObject({
     .refine((t) => t.trim().length > 0, 'must not be empty'),
 });
 
+/** A new display name for this participant, checked as a token's name is. Rate limited. */
+const setNameRequest = z.strictObject({
+  type: z.literal('set-name'),
+  id: requestId,
+  name: displayName,
+});
+
 export const clientMessage = z.discriminatedUnion('type', [
   joinRequest,
   publishRequest,
@@ -82,6 +90,7 @@ export const clientMessage = z.discriminatedUnion('type', [
   setImpairmentRequest,
   videoSizeRequest,
   chatRequest,
+  setNameRequest,
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
@@ -94,6 +103,7 @@ export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = [
   'set-impairment',
   'video-size',
   'chat',
+  'set-name',
 ];
 
 /** Reads a raw frame into a typed client message or a stable error. */

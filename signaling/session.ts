@@ -56,6 +56,8 @@ export interface SessionDeps {
 
 /** Chat messages a client may sustain per second, and the burst: a few lines typed in a row pass, a paste loop does not. */
 const CHAT_RATE = { perSecond: 1, burst: 5 };
+/** Name changes per socket: a person fixing a typo, not a ticker. */
+const NAME_RATE = { perSecond: 1, burst: 3 };
 
 /** Without configuration: a page resizing sixteen tiles at once fits in the burst. */
 const VIDEO_SIZE_RATE = { perSecond: 10, burst: 30 };
@@ -87,6 +89,8 @@ export class Session {
   private readonly videoSizeBucket: TokenBucket;
   /** Made on the first chat message: most sockets never send one, and 10,000 held sockets each pay for what they hold. */
   private chatBucket: TokenBucket | undefined;
+  /** Made on the first name change, as the chat bucket is. */
+  private nameBucket: TokenBucket | undefined;
 
   constructor(
     private readonly socket: SessionSocket,
@@ -231,6 +235,12 @@ export class Session {
           if (!this.chatBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${CHAT_RATE.perSecond} chat message(s) per second`);
           const message = await this.deps.rooms.chat(member, msg.text);
           return { id: message.id };
+        }
+        case 'set-name': {
+          this.nameBucket ??= new TokenBucket(NAME_RATE);
+          if (!this.nameBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${NAME_RATE.perSecond} name change(s) per second`);
+          await this.deps.rooms.rename(member, msg.name);
+          return { name: msg.name };
         }
         case 'set-impairment': {
           requireGrant(member, 'admin');

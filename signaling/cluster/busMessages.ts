@@ -18,6 +18,7 @@ export type RelayOp =
   | { op: 'publish'; ref: MemberRef; sdp: string; video?: PictureSize }
   | { op: 'answer'; ref: MemberRef; sdp: string }
   | { op: 'mute'; ref: MemberRef; kind: MediaKind; muted: boolean }
+  | { op: 'rename'; ref: MemberRef; name: string }
   | { op: 'video-size'; ref: MemberRef; publisherId: string; tile: PictureSize }
   | { op: 'impair'; ref: MemberRef; settings: ImpairmentSettings | null }
   | { op: 'chat'; ref: MemberRef; text: string }
@@ -70,6 +71,7 @@ const relayOp = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('publish'), ref, sdp, video: pictureSize.optional() }),
   z.strictObject({ op: z.literal('answer'), ref, sdp }),
   z.strictObject({ op: z.literal('mute'), ref, kind: z.enum(['audio', 'video']), muted: z.boolean() }),
+  z.strictObject({ op: z.literal('rename'), ref, name: displayName }),
   z.strictObject({ op: z.literal('video-size'), ref, publisherId: id, tile: pictureSize }),
   z.strictObject({ op: z.literal('impair'), ref, settings: impairment.nullable() }),
   z.strictObject({ op: z.literal('chat'), ref, text: z.string().min(1).max(CHAT_MAX_CHARS) }),

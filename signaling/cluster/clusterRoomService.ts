@@ -256,6 +256,10 @@ export class ClusterRoomService implements RoomService {
     await this.route(ref, { op: 'mute', ref, kind, muted }, () => this.local.mute(ref, kind, muted));
   }
 
+  async rename(ref: MemberRef, name: string): Promise<void> {
+    await this.route(ref, { op: 'rename', ref, name }, () => this.local.rename(ref, name));
+  }
+
   videoSize(ref: MemberRef, publisherId: string, tile: PictureSize): Promise<VideoSizeResult> {
     return this.route(ref, { op: 'video-size', ref, publisherId, tile }, () => this.local.videoSize(ref, publisherId, tile)) as Promise<VideoSizeResult>;
   }
@@ -406,6 +410,8 @@ export class ClusterRoomService implements RoomService {
         return this.local.answer(body.ref, body.sdp);
       case 'mute':
         return this.local.mute(body.ref, body.kind, body.muted);
+      case 'rename':
+        return this.local.rename(body.ref, body.name);
       case 'video-size':
         return this.local.videoSize(body.ref, body.publisherId, body.tile);
       case 'impair':
