@@ -81,6 +81,8 @@ export interface CallEvents {
    * missed while away, and is not initial). `change` says where it went in chatMessages().
    */
   chat: { message: ChatMessage; mine: boolean; initial: boolean; change: ChatLogChange };
+  /** This page's display name changed (setName). */
+  'name-changed': { name: string };
 }
 export type CallEventName = keyof CallEvents;
 
@@ -316,6 +318,21 @@ export class Call {
     await conn.sendChat(text);
   }
 
+  /**
+   * Changes this participant's name for everyone in the room, and for the tokens of later
+   * rejoins. Rejects with an `invalid-input` CallError for a name the server would refuse,
+   * or a `request-failed` one whose serverCode says why (RATE_LIMITED).
+   */
+  async setName(name: string): Promise<void> {
+    const trimmed = name.trim();
+    const problem = displayNameProblem(trimmed);
+    if (problem) throw new CallError('invalid-input', problem);
+    const conn = this.connection;
+    if (!conn || this.currentState !== 'joined') throw new CallError('connection-lost');
+    this.displayName = await conn.setName(trimmed);
+    this.events.emit('name-changed', { name: this.displayName });
+  }
+
   private addChat(message: ChatMessage, initial: boolean): void {
     const change = this.chatLog.add(message);
     if (!change) return;
@@ -397,6 +414,10 @@ export class Call {
       this.upsertParticipant(participant, true);
     }
     for (const id of unconfirmed) this.removeParticipant(id, 'disconnected');
+    // A new session starts from the token's name: one changed during the call is set again.
+    if (result.name !== this.displayName) {
+      conn.setName(this.displayName).catch((err: unknown) => console.warn('call: could not set the name again after rejoining', err));
+    }
     for (const message of result.chat) this.addChat(message, !this.chatSeeded);
     this.chatSeeded = true;
     this.setState('joined');

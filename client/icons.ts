@@ -26,3 +26,4 @@ export const downloadIcon = svg('<path d="M12 3v12"/><path d="M7 10l5 5 5-5"/><p
 export const warningIcon = svg('<path d="M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z"/><line x1="12" y1="9" x2="12" y2="13"/><line x1="12" y1="17" x2="12.01" y2="17"/>');
 export const chatIcon = svg('<path d="M21 12a8 8 0 0 1-11.6 7.1L4 20.5l1.4-4.6A8 8 0 1 1 21 12z"/>');
 export const sendIcon = svg('<path d="M22 2L11 13"/><path d="M22 2l-7 20-4-9-9-4z"/>');
+export const pencilIcon = svg('<path d="M12 20h9"/><path d="M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z"/>');

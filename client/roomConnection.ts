@@ -240,6 +240,13 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     );
   }
 
+  /** Changes this participant's display name; resolves with the name as the server keeps it. */
+  async setName(name: string): Promise<string> {
+    this.requireJoined();
+    const result = await this.signaling.request({ type: 'set-name', name });
+    return isRecord(result) && typeof result.name === 'string' ? result.name : name;
+  }
+
   /** Sends a chat message to the room; it comes back as a `chat` event like everyone else's. */
   async sendChat(text: string): Promise<void> {
     this.requireJoined();

@@ -8,10 +8,11 @@ import { ControlBar } from './controlBar.js';
 import { el, icon } from './dom.js';
 import { downloadText } from './download.js';
 import { CallError } from './errors.js';
-import { linkIcon, speakerIcon, warningIcon } from './icons.js';
+import { linkIcon, pencilIcon, speakerIcon, warningIcon } from './icons.js';
 import { describeImpairment } from './impairmentForm.js';
 import { JoinForm, type JoinFormValues } from './joinForm.js';
 import { NoticeBar } from './noticeBar.js';
+import { RenameDialog } from './renameDialog.js';
 import { qualityToCsv, qualityToJson } from './stats/export.js';
 import type { ProbeView } from './probeChart.js';
 import { StatsPanel, type ExportFormat } from './statsPanel.js';
@@ -45,6 +46,9 @@ export class CallPage {
   private readonly count = el('span', { class: 'count', 'data-testid': 'participant-count' });
   private readonly audioUnlock: HTMLButtonElement;
   private readonly transportSwitch: HTMLSelectElement;
+  private readonly rename: RenameDialog;
+  private readonly renameButton: HTMLButtonElement;
+  private readonly renameLabel = el('span', { class: 'rename-label', 'data-testid': 'own-name' });
   private unsubscribe: (() => void)[] = [];
 
   constructor(private readonly root: HTMLElement) {
@@ -85,6 +89,9 @@ export class CallPage {
       ...TRANSPORT_CHOICES.map(({ value, label }) => el('option', { value }, label)),
     );
     this.transportSwitch.addEventListener('change', () => this.switchTransport(parseTransportChoice(this.transportSwitch.value)));
+    this.rename = new RenameDialog((name) => this.setName(name));
+    this.renameButton = el('button', { type: 'button', class: 'ghost', 'data-testid': 'rename', title: 'Change your name' }, icon(pencilIcon), this.renameLabel);
+    this.renameButton.addEventListener('click', () => this.rename.open(this.call?.name ?? ''));
     const copyLink = el('button', { type: 'button', class: 'ghost', title: 'Copy the link to this room' }, icon(linkIcon), 'Copy link');
     copyLink.addEventListener('click', () => void this.copyLink());
 
@@ -105,12 +112,12 @@ export class CallPage {
         'header',
         { class: 'call-header' },
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
-        el('div', { class: 'header-actions' }, this.audioUnlock, this.transportSwitch, copyLink),
+        el('div', { class: 'header-actions' }, this.audioUnlock, this.renameButton, this.transportSwitch, copyLink),
       ),
       el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element, this.chat.element),
       this.controls.element,
     );
-    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element);
+    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element, this.rename.element);
     this.setBodyState('idle');
     this.show('form');
   }
@@ -210,6 +217,15 @@ export class CallPage {
     on.push(call.on('server-stats', () => this.renderStats()));
     on.push(call.on('impairment', ({ settings }) => this.showImpairment(call, settings)));
     on.push(
+      call.on('name-changed', ({ name }) => {
+        this.renameLabel.textContent = name;
+        this.grid.renameLocal(name);
+        saveName(name);
+        this.form.fill({ room: call.room, name, transport: call.transport });
+        this.toasts.show(`You are now ${name}`);
+      }),
+    );
+    on.push(
       call.on('chat', ({ message, mine, initial, change }) => {
         this.chat.insert(message, change, call.participantId);
         if (mine || initial || this.chat.open) return;
@@ -234,6 +250,7 @@ export class CallPage {
     this.chat.clear();
     this.unreadChat = 0;
     this.controls.setChat(false, 0);
+    this.rename.close();
     this.impairmentChip.hidden = true;
   }
 
@@ -255,6 +272,7 @@ export class CallPage {
         this.grid.setLocal(call.name, local.stream, { audio: local.muted.audio || !local.available.audio, video: local.muted.video || !local.available.video });
         this.controls.update(local.available, local.muted);
         this.updateCount();
+        this.renameLabel.textContent = call.name;
         this.stats.setAdmin(call.grants?.admin ?? false);
         this.showImpairment(call, call.impairment);
         this.show('call');
@@ -288,6 +306,20 @@ export class CallPage {
     this.chat.setOpen(open);
     if (open) this.unreadChat = 0;
     this.controls.setChat(open, this.unreadChat);
+  }
+
+  private async setName(name: string): Promise<void> {
+    const call = this.call;
+    if (!call) throw new Error('Not in a call.');
+    try {
+      await call.setName(name);
+    } catch (err) {
+      if (err instanceof CallError && err.code === 'request-failed') {
+        if (err.details.serverCode === 'RATE_LIMITED') throw new Error('Too many changes in a row. Wait a moment and save again.');
+        throw new Error(`Not changed: ${String(err.details.cause ?? err.details.serverCode)}`);
+      }
+      throw err;
+    }
   }
 
   private async sendChat(text: string): Promise<void> {

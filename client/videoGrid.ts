@@ -63,6 +63,11 @@ export class VideoGrid {
     this.local.setStream(stream);
   }
 
+  /** This page's participant has a new name (its tile's initials). */
+  renameLocal(name: string): void {
+    this.local?.setName(name);
+  }
+
   addRemote(participant: ParticipantInfo, stream: MediaStream): void {
     if (this.remotes.has(participant.id)) return this.updateRemote(participant);
     const tile = new Tile({ name: participant.name, local: false, participantId: participant.id, onAutoplayBlocked: this.onAutoplayBlocked });
