@@ -218,7 +218,7 @@ export class CallPage {
     on.push(call.on('impairment', ({ settings }) => this.showImpairment(call, settings)));
     on.push(
       call.on('name-changed', ({ name }) => {
-        this.renameLabel.textContent = name;
+        this.showOwnName(name);
         this.grid.renameLocal(name);
         saveName(name);
         this.form.fill({ room: call.room, name, transport: call.transport });
@@ -272,7 +272,7 @@ export class CallPage {
         this.grid.setLocal(call.name, local.stream, { audio: local.muted.audio || !local.available.audio, video: local.muted.video || !local.available.video });
         this.controls.update(local.available, local.muted);
         this.updateCount();
-        this.renameLabel.textContent = call.name;
+        this.showOwnName(call.name);
         this.stats.setAdmin(call.grants?.admin ?? false);
         this.showImpairment(call, call.impairment);
         this.show('call');
@@ -306,6 +306,11 @@ export class CallPage {
     this.chat.setOpen(open);
     if (open) this.unreadChat = 0;
     this.controls.setChat(open, this.unreadChat);
+  }
+
+  private showOwnName(name: string): void {
+    this.renameLabel.textContent = name;
+    this.renameButton.setAttribute('aria-label', `Change your name (${name})`);
   }
 
   private async setName(name: string): Promise<void> {

@@ -90,13 +90,13 @@ describe('keyboard and screen reader', () => {
     await waitFor(() => page.evaluate(() => document.body.dataset.callState === 'joined'), 10_000, 'Kay joined from the keyboard');
   });
 
-  it('the call page: every button named, Tab reaches each one (and the stats panel opened with Enter), each visibly focused', async () => {
+  it('the call page: every button named, Tab reaches each one (and the stats panel, the chat panel and the name dialog opened with Enter), each visibly focused', async () => {
     const page = await openCall(browser, server.url, 'a11y-call', 'Alice');
     pages.push(page);
     await page.getByRole('button', { name: 'Mute microphone' }).waitFor();
 
     const snapshot = await page.locator('body').ariaSnapshot();
-    for (const name of ['Mute microphone', 'Turn camera off', 'Show stats', 'Leave', 'Copy link']) expect(snapshot).toContain(`button "${name}"`);
+    for (const name of ['Mute microphone', 'Turn camera off', 'Show chat', 'Show stats', 'Leave', 'Copy link', 'Change your name (Alice)']) expect(snapshot).toContain(`button "${name}"`);
     expect(snapshot, snapshot).not.toMatch(UNNAMED);
     if (process.env.E2E_SCREENSHOTS) {
       await page.keyboard.press('Tab');
@@ -121,5 +121,33 @@ describe('keyboard and screen reader', () => {
     expect(reached.map((f) => f.key).sort(), `Tab reached ${reached.map((f) => f.key).join(', ')}`).toEqual([...controls].sort());
     for (const f of reached) expect(f.visibleMark, `${f.key} has no visible focus mark`).toBe(true);
     if (process.env.E2E_SCREENSHOTS) await page.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/a11y-call-stats.png` });
+
+    // The chat panel from the keyboard: it takes the stats panel's place, and its box has focus.
+    await page.getByRole('button', { name: 'Show chat' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('chat-panel').waitFor();
+    const chat = await page.getByTestId('chat-panel').ariaSnapshot();
+    expect(chat).toContain('textbox "Message everyone"');
+    expect(chat).toContain('button "Close chat"');
+    expect(chat, chat).not.toMatch(UNNAMED);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('chat-input');
+    reached = await tabThrough(page);
+    controls = await usableControls(page);
+    expect(reached.map((f) => f.key).sort(), `Tab reached ${reached.map((f) => f.key).join(', ')}`).toEqual([...controls].sort());
+    for (const f of reached) expect(f.visibleMark, `${f.key} has no visible focus mark`).toBe(true);
+
+    // The name dialog: modal, so Tab stays in it; Escape closes it.
+    await page.getByRole('button', { name: 'Change your name (Alice)' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('rename-dialog');
+    await dialog.waitFor();
+    const named = await dialog.ariaSnapshot();
+    for (const part of ['textbox "Your name"', 'button "Cancel"', 'button "Save"']) expect(named).toContain(part);
+    expect(named, named).not.toMatch(UNNAMED);
+    reached = await tabThrough(page);
+    expect(reached.map((f) => f.key).sort()).toEqual(['button:rename-cancel', 'button:rename-save', 'input:rename-input']);
+    for (const f of reached) expect(f.visibleMark, `${f.key} has no visible focus mark`).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible()).toBe(false);
   });
 });
