@@ -76,6 +76,11 @@ describe('tile markers', () => {
       'reconnecting:Reconnecting',
       'reconnecting:Reconnecting',
     ]);
+    // The "reconnecting" banner sits above the call's header and pushes it down: it covers neither the header nor its buttons.
+    const banner = await alice.locator('.notice').boundingBox();
+    const header = await alice.locator('.call-header').boundingBox();
+    expect(banner, 'the banner is shown').not.toBeNull();
+    expect(banner!.y + banner!.height).toBeLessThanOrEqual(header!.y);
     if (process.env.E2E_SCREENSHOTS) await alice.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/reconnecting-tiles.png` });
 
     server = await startServer({ MEDIA_ENGINE: 'werift', PORT: String(port) });
