@@ -2,6 +2,7 @@
 // that read the request, and again on the node that owns the room (which must not take
 // an edge node's word for it). A token's grants hold only until the token expires.
 import type { Grants } from './auth.js';
+import { CodedError } from './errors.js';
 import { ErrorCode } from './protocol.js';
 
 /** A grant a request needs: `publish` for publish, `admin` for set-impairment. */
@@ -15,14 +16,14 @@ export interface GrantHolder {
 }
 
 /** A request refused for want of a grant (FORBIDDEN) or because the token expired (TOKEN_EXPIRED). */
-export class GrantRefusedError extends Error {
+export class GrantRefusedError extends CodedError {
   override readonly name = 'GrantRefusedError';
 
   constructor(
-    readonly code: typeof ErrorCode.Forbidden | typeof ErrorCode.TokenExpired,
+    override readonly code: typeof ErrorCode.Forbidden | typeof ErrorCode.TokenExpired,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

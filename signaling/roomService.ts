@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Grants } from './auth.js';
 import { GrantRefusedError, requireGrant } from './grants.js';
 import type { MediaParticipant } from './media.js';
+import { GoneError } from './errors.js';
 import { ErrorCode, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo, type VideoSizeResult } from './protocol.js';
 import type { PictureSize } from './layers.js';
 import type { MemberSink, RoomDirectory } from './room.js';
@@ -69,10 +70,7 @@ export interface RoomService {
 
 export const IMPAIRMENT_DISABLED = 'impairment is disabled on this server (SFU_IMPAIRMENT=true with the werift engine enables it)';
 
-/** Thrown for requests about a participant the room no longer has. */
-export class GoneError extends Error {
-  override readonly name = 'GoneError';
-}
+export { GoneError };
 
 /** A resume token: random, long enough that guessing one is hopeless. */
 export function newResumeToken(): string {

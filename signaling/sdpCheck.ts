@@ -4,6 +4,8 @@
 // answer left werift's subscriber connection half negotiated, and a later teardown threw.
 import sdpTransform, { type SessionDescription } from 'sdp-transform';
 import { describeClientValue } from './clientValue.js';
+import { CodedError } from './errors.js';
+import { ErrorCode } from './protocol.js';
 
 /** Most m-lines (tracks and data channels) one publisher offer may carry: MAX_MLINES_PER_OFFER's default. */
 export const MAX_OFFER_M_LINES = 8;
@@ -21,8 +23,12 @@ export interface OfferLimits {
 export const DEFAULT_OFFER_LIMITS: OfferLimits = { maxMLines: MAX_OFFER_M_LINES, maxTracks: MAX_TRACKS_PER_PARTICIPANT };
 
 /** An SDP the server refuses to pass on; the client hears BAD_SDP with this message. */
-export class SdpRefusedError extends Error {
+export class SdpRefusedError extends CodedError {
   override readonly name = 'SdpRefusedError';
+
+  constructor(message: string) {
+    super(ErrorCode.BadSdp, message);
+  }
 }
 
 interface MLine {

@@ -20,7 +20,8 @@ import { MEDIA_ABUSE_REASON, refusalOf } from './mediaRefusal.js';
 import { PublishGuard } from './publishGuard.js';
 import type { MemberRef, RoomService } from './roomService.js';
 import { GoneError, IMPAIRMENT_DISABLED } from './roomService.js';
-import { GrantRefusedError, requireGrant, type GrantHolder } from './grants.js';
+import { CodedError, codeOf, protocolErrorOf } from './errors.js';
+import { requireGrant, type GrantHolder } from './grants.js';
 import { parseClientMessage, type ClientMessage } from './schema.js';
 import { DEFAULT_OFFER_LIMITS, type OfferLimits } from './sdpCheck.js';
 
@@ -69,14 +70,6 @@ const RATE_BURST = 100;
 const MAX_ERRORS = 20;
 const ERROR_WINDOW_MS = 10_000;
 
-class RequestError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export class Session {
   private state: 'awaiting-join' | 'joined' | 'closed' = 'awaiting-join';
@@ -199,9 +192,12 @@ export class Session {
       this.deps.onRequest?.(msg.type, 'ok', (performance.now() - started) / 1000);
       if (msg.type === 'leave') this.end(CloseCode.Normal, 'left', 'left');
     } catch (err) {
-      const code = err instanceof RequestError ? err.code : ErrorCode.Internal;
-      const message = err instanceof RequestError ? err.message : 'internal error';
-      if (!(err instanceof RequestError)) {
+      // The code the error stands for, wherever it was thrown (here, in the room service,
+      // the media engine, or on the room's owner node); none is a bug.
+      const known = protocolErrorOf(err);
+      const code = known?.code ?? ErrorCode.Internal;
+      const message = known?.message ?? 'internal error';
+      if (known === undefined) {
         this.deps.log.error('request failed', { type: msg.type, room: this.roomId, participant: this.participantId, error: errorText(err) });
       }
       this.deps.onRequest?.(msg.type, code, (performance.now() - started) / 1000);
@@ -228,23 +224,23 @@ export class Session {
         case 'leave':
           return {};
         case 'video-size':
-          if (!this.videoSizeBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
+          if (!this.videoSizeBucket.take()) throw new CodedError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
           return this.deps.rooms.videoSize(member, msg.participantId, { width: msg.width, height: msg.height });
         case 'chat': {
           this.chatBucket ??= new TokenBucket(CHAT_RATE);
-          if (!this.chatBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${CHAT_RATE.perSecond} chat message(s) per second`);
+          if (!this.chatBucket.take()) throw new CodedError(ErrorCode.RateLimited, `more than ${CHAT_RATE.perSecond} chat message(s) per second`);
           const message = await this.deps.rooms.chat(member, msg.text);
           return { id: message.id };
         }
         case 'set-name': {
           this.nameBucket ??= new TokenBucket(NAME_RATE);
-          if (!this.nameBucket.take()) throw new RequestError(ErrorCode.RateLimited, `more than ${NAME_RATE.perSecond} name change(s) per second`);
+          if (!this.nameBucket.take()) throw new CodedError(ErrorCode.RateLimited, `more than ${NAME_RATE.perSecond} name change(s) per second`);
           await this.deps.rooms.rename(member, msg.name);
           return { name: msg.name };
         }
         case 'set-impairment': {
           requireGrant(member, 'admin');
-          if (!this.deps.impairmentEnabled) throw new RequestError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
+          if (!this.deps.impairmentEnabled) throw new CodedError(ErrorCode.Forbidden, IMPAIRMENT_DISABLED);
           const { off, lossPercent, delayMs, jitterMs, kind, subscriberId } = msg;
           const settings = off ? null : { lossPercent, delayMs, jitterMs, kind, ...(subscriberId ? { subscriberId } : {}) };
           this.deps.log.info('impairment set', { room: member.room, participant: member.participantId, lossPercent: settings?.lossPercent ?? 0, delayMs: settings?.delayMs ?? 0, kind: settings?.kind ?? 'off' });
@@ -253,8 +249,7 @@ export class Session {
         }
       }
     } catch (err) {
-      if (err instanceof GoneError) throw new RequestError(ErrorCode.NotJoined, 'no longer in the room');
-      if (err instanceof GrantRefusedError) throw new RequestError(err.code, err.message);
+      if (err instanceof GoneError) throw new CodedError(ErrorCode.NotJoined, 'no longer in the room');
       throw err;
     }
   }
@@ -263,23 +258,26 @@ export class Session {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof GoneError || err instanceof RequestError || err instanceof GrantRefusedError) throw err;
       const refusal = refusalOf(err);
-      if (refusal) throw new RequestError(refusal.code, `${what} refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
+      if (refusal) throw new CodedError(refusal.code, `${what} refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
+      // A request that failed for another known reason (the shared state or the room's
+      // owner unreachable, the participant gone) says so: only what is left is the SDP's fault.
+      const code = codeOf(err);
+      if (code !== undefined && code !== ErrorCode.BadSdp) throw err;
       // The engine's message can quote the client's SDP: bounded.
-      throw new RequestError(ErrorCode.BadSdp, `${what} refused: ${err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err)}`);
+      throw new CodedError(ErrorCode.BadSdp, `${what} refused: ${err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err)}`);
     }
   }
 
   private async join(token: string, roomId: string, resumeToken: string | undefined): Promise<JoinResult> {
-    if (this.state !== 'awaiting-join') throw new RequestError(ErrorCode.AlreadyJoined, 'already joined');
+    if (this.state !== 'awaiting-join') throw new CodedError(ErrorCode.AlreadyJoined, 'already joined');
     const verdict = this.deps.tokens.verify(token, roomId);
     if (!verdict.ok) {
       this.deps.log.warn('join refused', { room: roomId.slice(0, 64), reason: verdict.refusal.reason });
       this.deps.onAuthRefused?.(verdict.refusal.reason);
       // The response goes out first so a client that reads it knows why, then the close.
       setImmediate(this.contained('close after a refused join', () => this.end(verdict.refusal.code, verdict.refusal.reason)));
-      throw new RequestError(ErrorCode.Forbidden, verdict.refusal.reason);
+      throw new CodedError(ErrorCode.Forbidden, verdict.refusal.reason);
     }
     const { claims } = verdict;
     // Joining takes a moment in a cluster; the deadline no longer applies once it started.
@@ -312,13 +310,13 @@ export class Session {
           : [CloseCode.Degraded, 'service degraded: shared state unavailable', ErrorCode.Degraded];
       this.deps.onAuthRefused?.(reason);
       setImmediate(this.contained('close after a refused join', () => this.end(code, reason)));
-      throw new RequestError(errorCode, reason);
+      throw new CodedError(errorCode, reason);
     }
     participantId = outcome.participantId;
     if (this.state !== 'joined') {
       // The socket closed while joining: the new participant must not linger.
       void this.deps.rooms.leave({ room: claims.room, participantId }, 'disconnected');
-      throw new RequestError(ErrorCode.NotJoined, 'socket closed while joining');
+      throw new CodedError(ErrorCode.NotJoined, 'socket closed while joining');
     }
     this.member = { room: claims.room, participantId, grants: claims.grants, expiresAt: claims.expiresAt };
     this.deps.log.info(outcome.resumed ? 'participant resumed' : 'participant joined', { room: claims.room, participant: participantId });
@@ -348,12 +346,12 @@ export class Session {
       if (!refusal) throw err;
       this.deps.onAuthRefused?.('media capacity');
       setImmediate(this.contained('close after a refused join', () => this.end(CloseCode.TryAgainLater, 'media capacity reached')));
-      throw new RequestError(refusal.code, `join refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
+      throw new CodedError(refusal.code, `join refused: ${bounded(refusal.reason, ERROR_TEXT_CHARS)}`);
     }
   }
 
   private requireJoined(): NonNullable<Session['member']> {
-    if (this.state !== 'joined' || !this.member) throw new RequestError(ErrorCode.NotJoined, 'send join first');
+    if (this.state !== 'joined' || !this.member) throw new CodedError(ErrorCode.NotJoined, 'send join first');
     return this.member;
   }
 

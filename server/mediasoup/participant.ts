@@ -8,6 +8,7 @@ import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
 import { ErrorCode, type ServerStreamStats, type TrackMapping, type VideoSizeResult } from '../../signaling/protocol.js';
+import { CodedError } from '../../signaling/errors.js';
 import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
 import type { MediaLimits } from '../config.js';
 import type { ConnectionLease } from '../sfu/connectionBudget.js';
@@ -477,7 +478,8 @@ export class MediasoupParticipant implements MediaParticipant {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new SdpError('participant media is closed');
+    // Not the SDP's fault: the media closed (failed, or broke the limits) and the client was told.
+    if (this.closed) throw new CodedError(ErrorCode.NotJoined, 'this participant\'s media is closed: join again');
   }
 }
 

@@ -20,6 +20,7 @@ import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
 import { ErrorCode, type MediaKind, type ServerStreamStats, type TrackMapping } from '../../signaling/protocol.js';
+import { CodedError } from '../../signaling/errors.js';
 import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
 import { publishedMids } from '../../signaling/sdpCheck.js';
 import type { MediaLimits } from '../config.js';
@@ -393,6 +394,7 @@ export class SfuParticipant implements MediaParticipant {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('participant media is closed');
+    // Not the SDP's fault: the media closed (failed, or broke the limits) and the client was told.
+    if (this.closed) throw new CodedError(ErrorCode.NotJoined, 'this participant\'s media is closed: join again');
   }
 }

@@ -6,6 +6,7 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { displayName, roomName } from '../auth.js';
+import { ERROR_CODES } from '../errors.js';
 import { CHAT_MAX_CHARS, ErrorCode, MAX_MESSAGE_BYTES, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage } from '../protocol.js';
 import type { PictureSize } from '../layers.js';
 import type { MemberRef, ServiceJoin } from '../roomService.js';
@@ -26,12 +27,11 @@ export type RelayOp =
   | { op: 'detach'; ref: MemberRef; reason: LeaveReason };
 
 /** Codes a refused relayed request carries back, so the edge answers its client with the owner's verdict. */
-export type RelayErrorCode = typeof ErrorCode.Forbidden | typeof ErrorCode.TokenExpired;
 
 export type BusMessage =
   | { t: 'req'; id: string; from: string; body: RelayOp }
   | { t: 'res'; id: string; ok: true; value: unknown }
-  | { t: 'res'; id: string; ok: false; error: string; gone: boolean; code?: RelayErrorCode }
+  | { t: 'res'; id: string; ok: false; error: string; gone: boolean; code?: ErrorCode }
   /** Owner to edge: an event for one of the edge's sockets. */
   | { t: 'evt'; participantId: string; message: ServerMessage }
   /** Owner to edge: end that socket (replaced by a newer one, or the room moved). */
@@ -88,7 +88,7 @@ const busMessage = z.union([
     ok: z.literal(false),
     error: z.string().max(1000),
     gone: z.boolean(),
-    code: z.enum([ErrorCode.Forbidden, ErrorCode.TokenExpired]).optional(),
+    code: z.enum(ERROR_CODES).optional(),
   }),
   // Events are the owner's own server messages for a client, passed on as they are.
   z.strictObject({ t: z.literal('evt'), participantId: id, message: z.looseObject({ type: z.string().min(1).max(64) }) }),

@@ -10,11 +10,11 @@
 // with its own TLS certificate. Relaying keeps one public signaling address.
 import { randomUUID } from 'node:crypto';
 import { bounded, ERROR_TEXT_CHARS, errorText } from '../clientValue.js';
-import { GrantRefusedError } from '../grants.js';
+import { CodedError, codeOf, protocolErrorOf } from '../errors.js';
 import { refusalOf } from '../mediaRefusal.js';
 import type { Logger } from '../log.js';
 import type { PictureSize } from '../layers.js';
-import { CHAT_HISTORY, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
+import { CHAT_HISTORY, ErrorCode, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
 import type { MemberSink } from '../room.js';
 import {
   GoneError,
@@ -26,7 +26,7 @@ import {
   type HostJoinOutcome,
   type ServiceJoinOutcome,
 } from '../roomService.js';
-import { BusCodec, type BusMessage, type BusRejection, type JoinFields, type RelayErrorCode, type RelayOp } from './busMessages.js';
+import { BusCodec, type BusMessage, type BusRejection, type JoinFields, type RelayOp } from './busMessages.js';
 import { Keys } from './keys.js';
 import { Liveness } from './liveness.js';
 import type { ClusterState, NodeInfo, ResumeRecord } from './types.js';
@@ -616,7 +616,7 @@ export class ClusterRoomService implements RoomService {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`node ${node} did not answer ${body.op} within ${this.options.requestTimeoutMs} ms`));
+        reject(new CodedError(ErrorCode.Degraded, `node ${node} did not answer ${body.op} within ${this.options.requestTimeoutMs} ms`));
       }, this.options.requestTimeoutMs);
       this.pending.set(id, { node, resolve, reject, timer });
       const message: BusMessage = { t: 'req', id, from: this.nodeId, body };
@@ -658,9 +658,10 @@ export class ClusterRoomService implements RoomService {
               t: 'res',
               id: message.id,
               ok: false,
-              error: err instanceof Error ? bounded(err.message, ERROR_TEXT_CHARS) : errorText(err),
+              error: bounded(protocolErrorOf(err)?.message ?? (err instanceof Error ? err.message : errorText(err)), ERROR_TEXT_CHARS),
               gone: err instanceof GoneError,
-              ...(err instanceof GrantRefusedError ? { code: err.code } : {}),
+              // The code crosses with the message: the client hears FORBIDDEN, TRACK_LIMIT or SERVICE_DEGRADED from the owner as from its own node.
+              ...relayCode(err),
             }),
         );
         return;
@@ -701,17 +702,23 @@ export class ClusterRoomService implements RoomService {
   }
 }
 
-/** A relayed request whose node was judged dead before it answered. */
-class PeerDeadError extends Error {
+/** A relayed request whose node was judged dead before it answered: the client may try again shortly. */
+class PeerDeadError extends CodedError {
   constructor(readonly node: string) {
-    super(`node ${node} died before it answered`);
+    super(ErrorCode.Degraded, `node ${node} died before it answered`);
   }
 }
 
-/** The error a refused relayed request stands for on the edge: the owner's verdict, not a generic failure. */
-function relayError(res: { error: string; gone: boolean; code?: RelayErrorCode }): Error {
+/** The code a refusal carries back to the asking node, if it stands for one (GoneError has its own flag). */
+function relayCode(err: unknown): { code?: ErrorCode } {
+  const code = err instanceof GoneError ? undefined : codeOf(err);
+  return code === undefined ? {} : { code };
+}
+
+/** The error a refused relayed request stands for on the edge: the owner's verdict, with its code. */
+function relayError(res: { error: string; gone: boolean; code?: ErrorCode }): Error {
   if (res.gone) return new GoneError(res.error);
-  if (res.code) return new GrantRefusedError(res.code, res.error);
+  if (res.code) return new CodedError(res.code, res.error);
   return new Error(res.error);
 }
 

@@ -64,8 +64,12 @@ describe('BusCodec', () => {
     expect(reader.decode(codec.encode(request))).toMatchObject({ ok: false, reason: 'replay' });
   });
 
-  it('keeps an owner error code for a refused grant', () => {
-    const res: BusMessage = { t: 'res', id: 'r1', ok: false, error: 'token has no admin grant', gone: false, code: 'FORBIDDEN' };
-    expect(codec.decode(codec.encode(res))).toEqual({ ok: true, message: res });
+  it('keeps the owner’s error code, whichever the protocol has, and refuses one it does not', () => {
+    for (const code of ['FORBIDDEN', 'TRACK_LIMIT', 'SERVICE_DEGRADED', 'PUBLISH_IN_PROGRESS'] as const) {
+      const res: BusMessage = { t: 'res', id: 'r1', ok: false, error: 'refused', gone: false, code };
+      expect(codec.decode(codec.encode(res))).toEqual({ ok: true, message: res });
+    }
+    const made = { t: 'res', id: 'r1', ok: false, error: 'refused', gone: false, code: 'MADE_UP' } as unknown as BusMessage;
+    expect(codec.decode(codec.encode(made))).toMatchObject({ ok: false, reason: 'schema' });
   });
 });

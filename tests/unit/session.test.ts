@@ -12,6 +12,8 @@ import type { ClusterRoomService } from '../../signaling/cluster/clusterRoomServ
 import { singleNodeRoomService } from '../helpers/roomService.js';
 import { Session, type SessionDeps, type SessionSocket } from '../../signaling/session.js';
 import { FakeMediaPlane } from '../helpers/fakeMedia.js';
+import { CodedError } from '../../signaling/errors.js';
+import { ClusterErrorCode, ClusterStateError } from '../../signaling/cluster/errors.js';
 import { CLIENT_ANSWER, PUBLISH_OFFER, SERVER_OFFER, sdpWith } from './fixtures/sdp.js';
 
 const SECRET = 'session-test-secret-that-is-at-least-32-chars';
@@ -633,5 +635,72 @@ describe('Session: video-size', () => {
     frame(session, { type: 'video-size', id: 7, participantId: 'p', width: 10, height: 10 });
     await settle();
     expect(socket.response(7).ok).toBe(true);
+  });
+});
+
+describe('Session: errors keep their meaning', () => {
+  /** The room service with one call replaced: the failure a cluster can have there. */
+  function failing<K extends 'mute' | 'publish' | 'rename'>(name: K, fail: () => never): ClusterRoomService {
+    return new Proxy(service, {
+      get(target, prop) {
+        if (prop === name) return async () => fail();
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  }
+
+  async function joinedWith(rooms: ClusterRoomService): Promise<{ session: Session; socket: FakeSocket }> {
+    const { session, socket } = open({ rooms });
+    frame(session, { type: 'join', id: 1, token: token(), room: 'demo' });
+    await settle();
+    expect(socket.response(1)).toMatchObject({ ok: true });
+    return { session, socket };
+  }
+
+  it('a mute while the shared state is down answers SERVICE_DEGRADED, saying nothing of the store, not INTERNAL', async () => {
+    const { session, socket } = await joinedWith(
+      failing('mute', () => {
+        throw new ClusterStateError(ClusterErrorCode.Unavailable, 'redis 10.0.0.7:6379: connection refused');
+      }),
+    );
+    frame(session, { type: 'mute', id: 2, kind: 'audio', muted: true });
+    await settle();
+    const response = socket.response(2);
+    expect(response).toMatchObject({ ok: false, error: { code: ErrorCode.Degraded } });
+    expect(JSON.stringify(response)).not.toContain('10.0.0.7');
+  });
+
+  it('a publish whose room owner does not answer is SERVICE_DEGRADED, not BAD_SDP: the offer was fine', async () => {
+    const { session, socket } = await joinedWith(
+      failing('publish', () => {
+        throw new CodedError(ErrorCode.Degraded, 'node n2 did not answer publish within 5000 ms');
+      }),
+    );
+    frame(session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
+    await settle();
+    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.Degraded, message: expect.stringMatching(/did not answer/) } });
+  });
+
+  it('a refusal that came back from the owner with its code keeps it (TRACK_LIMIT over the bus reads "CODE: reason")', async () => {
+    const { session, socket } = await joinedWith(
+      failing('publish', () => {
+        throw new CodedError(ErrorCode.TrackLimit, 'TRACK_LIMIT: 9 tracks over this participant’s offers; at most 8');
+      }),
+    );
+    frame(session, { type: 'publish', id: 2, sdp: PUBLISH_OFFER });
+    await settle();
+    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.TrackLimit, message: 'offer refused: 9 tracks over this participant’s offers; at most 8' } });
+  });
+
+  it('an unexpected failure is still INTERNAL, with nothing of it in the answer', async () => {
+    const { session, socket } = await joinedWith(
+      failing('rename', () => {
+        throw new TypeError('cannot read properties of undefined (reading "name") at /srv/app/room.js:12');
+      }),
+    );
+    frame(session, { type: 'set-name', id: 2, name: 'Ada L' });
+    await settle();
+    expect(socket.response(2)).toMatchObject({ ok: false, error: { code: ErrorCode.Internal, message: 'internal error' } });
   });
 });
