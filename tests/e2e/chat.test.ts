@@ -36,7 +36,8 @@ describe.each(SHAPES)('chat in the call page, %s', (shape) => {
     await send(alice, hostile);
     await expect.poll(() => texts(alice), { timeout: 5000 }).toEqual([hostile]);
     expect(await names(alice)).toEqual(['You']);
-    expect(await alice.getByTestId('chat-input').inputValue()).toBe('');
+    // The box empties when the server's answer comes, which can follow the message itself.
+    await expect.poll(() => alice.getByTestId('chat-input').inputValue(), { timeout: 5000 }).toBe('');
 
     // Bob's panel is closed: a badge and a toast say a message came.
     await expect.poll(() => bob.getByTestId('chat-unread').textContent(), { timeout: 5000 }).toBe('1');
