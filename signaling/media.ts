@@ -2,7 +2,7 @@
 // engine could sit behind the same few calls.
 import type { Grants } from './auth.js';
 import type { PictureSize } from './layers.js';
-import type { ImpairmentSettings, MediaKind, ServerStreamStats, TrackMapping, VideoSizeResult } from './protocol.js';
+import type { ImpairmentSettings, PublishOptions, ServerStreamStats, TrackMapping, TrackSource, VideoSizeResult } from './protocol.js';
 
 export interface MediaPlane {
   /** Opens the media side of a room; called when its first participant joins. */
@@ -28,8 +28,8 @@ export interface MediaRoom {
 export interface MediaParticipantEvents {
   /** The SFU wants to (re)negotiate this participant's subscriber connection. */
   offer(sdp: string, tracks: TrackMapping[]): void;
-  /** The set of kinds this participant publishes changed (tracks arrived or ended). */
-  publishing(kinds: MediaKind[]): void;
+  /** What this participant publishes changed (tracks arrived, ended, or the screen share started or stopped). */
+  publishing(sources: TrackSource[]): void;
   /** The participant's media connections failed for good. */
   failed(reason: string): void;
   /** The SFU's periodic measurements of this participant's streams. */
@@ -37,8 +37,12 @@ export interface MediaParticipantEvents {
 }
 
 export interface MediaParticipant {
-  /** Applies the participant's publisher offer and returns the SFU's answer; `video` is the camera's capture size. */
-  publish(offerSdp: string, video?: PictureSize): Promise<string>;
+  /**
+   * Applies the participant's publisher offer and returns the SFU's answer. `video` is the
+   * camera's capture size; `screen` the mid of the screen share's m-line: sending, it is
+   * forwarded as source `screen`; inactive, the share has stopped.
+   */
+  publish(offerSdp: string, options?: PublishOptions): Promise<string>;
   /** Applies the participant's answer to the latest subscriber offer. */
   answer(answerSdp: string): Promise<void>;
   /** The participant's tile for `publisherId`'s video is `tile` device pixels; engines with one layer leave this out. */

@@ -2,6 +2,8 @@
 // server sends, and the stable error and close codes. PROTOCOL.md documents the same
 // things for people. Shared by server and client; the schemas live in schema.ts.
 
+import type { PictureSize } from './layers.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Largest text frame the server reads; bigger ones get a TOO_LARGE error response. */
@@ -23,16 +25,29 @@ export const CHAT_HISTORY = 50;
 export interface ParticipantInfo {
   id: string;
   name: string;
-  /** Kinds this participant currently publishes. */
+  /** Kinds this participant currently publishes from its microphone and camera. */
   publishing: MediaKind[];
   muted: { audio: boolean; video: boolean };
+  /** True while this participant shares its screen (a video track of its own). */
+  screen: boolean;
 }
 
-/** Which participant and kind arrive on a transceiver of the subscriber connection. */
+/** Where a published track comes from: the screen share is a second video track. */
+export type TrackSource = 'microphone' | 'camera' | 'screen';
+
+/** Which participant, kind and source arrive on a transceiver of the subscriber connection. */
 export interface TrackMapping {
   mid: string;
   participantId: string;
   kind: MediaKind;
+  source: TrackSource;
+}
+
+/** What a `publish` says besides its SDP: the camera's capture size, and which m-line is the screen. */
+export interface PublishOptions {
+  video?: PictureSize;
+  /** The mid of the video m-line that carries the screen share (sending or inactive). */
+  screen?: string;
 }
 
 /**

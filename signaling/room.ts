@@ -6,7 +6,7 @@ import type { Grants } from './auth.js';
 import { errorText } from './clientValue.js';
 import { createLogger, type Logger } from './log.js';
 import type { MediaParticipant, MediaPlane, MediaRoom } from './media.js';
-import type { ChatMessage, ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, ServerMessage, ServerStreamStats, TrackMapping } from './protocol.js';
+import type { ChatMessage, ImpairmentSettings, LeaveReason, MediaKind, ParticipantInfo, ServerMessage, ServerStreamStats, TrackMapping, TrackSource } from './protocol.js';
 
 /** How a room reaches one member's socket. */
 export interface MemberSink {
@@ -45,6 +45,7 @@ export class Member {
   expiresAt: number | undefined;
   publishing: MediaKind[] = [];
   muted = { audio: false, video: false };
+  screen = false;
   media: MediaParticipant | undefined;
 
   constructor(input: JoinInput) {
@@ -57,7 +58,7 @@ export class Member {
   }
 
   info(): ParticipantInfo {
-    return { id: this.participantId, name: this.name, publishing: [...this.publishing], muted: { ...this.muted } };
+    return { id: this.participantId, name: this.name, publishing: [...this.publishing], muted: { ...this.muted }, screen: this.screen };
   }
 }
 
@@ -128,8 +129,9 @@ export class Room {
         member.pendingOffer = { sdp, tracks };
         member.sink.send({ type: 'offer', sdp, tracks });
       },
-      publishing: (kinds: MediaKind[]) => {
-        member.publishing = kinds;
+      publishing: (sources: TrackSource[]) => {
+        member.publishing = kindsOf(sources);
+        member.screen = sources.includes('screen');
         this.broadcast({ type: 'participant-updated', participant: member.info() }, member.participantId);
       },
       failed: (reason: string) => member.sink.mediaFailed(reason),
@@ -320,4 +322,12 @@ export class RoomDirectory {
   closeAll(): void {
     for (const room of [...this.rooms.values()]) room.close();
   }
+}
+
+/** The kinds a participant's microphone and camera send (the screen share is not its camera). */
+function kindsOf(sources: TrackSource[]): MediaKind[] {
+  const kinds: MediaKind[] = [];
+  if (sources.includes('microphone')) kinds.push('audio');
+  if (sources.includes('camera')) kinds.push('video');
+  return kinds;
 }

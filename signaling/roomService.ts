@@ -7,7 +7,7 @@ import type { Grants } from './auth.js';
 import { GrantRefusedError, requireGrant } from './grants.js';
 import type { MediaParticipant } from './media.js';
 import { GoneError } from './errors.js';
-import { ErrorCode, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo, type VideoSizeResult } from './protocol.js';
+import { ErrorCode, type PublishOptions, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ParticipantInfo, type VideoSizeResult } from './protocol.js';
 import type { PictureSize } from './layers.js';
 import type { MemberSink, RoomDirectory } from './room.js';
 import { answerProblem, offerProblem, refuseIf, SdpRefusedError } from './sdpCheck.js';
@@ -50,7 +50,7 @@ export type HostJoinOutcome = { ok: true } & Omit<Extract<ServiceJoinOutcome, { 
 
 export interface RoomService {
   join(join: ServiceJoin): Promise<ServiceJoinOutcome>;
-  publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string>;
+  publish(ref: MemberRef, offerSdp: string, options?: PublishOptions): Promise<string>;
   answer(ref: MemberRef, answerSdp: string): Promise<void>;
   mute(ref: MemberRef, kind: MediaKind, muted: boolean): Promise<void>;
   /** The member's new display name; everyone else gets `participant-updated`. */
@@ -145,12 +145,12 @@ export class LocalRoomService {
   }
 
   /** The grants are checked here too: a request relayed from another node is not taken on trust. */
-  async publish(ref: MemberRef, offerSdp: string, video?: PictureSize): Promise<string> {
+  async publish(ref: MemberRef, offerSdp: string, options: PublishOptions = {}): Promise<string> {
     const media = this.media(ref);
     const member = this.rooms.get(ref.room)?.member(ref.participantId);
     if (member) requireGrant(member, 'publish');
     refuseIf(offerProblem(offerSdp));
-    return media.publish(offerSdp, video);
+    return media.publish(offerSdp, options);
   }
 
   /**

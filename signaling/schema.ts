@@ -26,7 +26,9 @@ const pictureSize = z.strictObject({ width: z.number().int().min(0).max(16_384),
  * The client's publisher offer (sendonly audio/video); answered with the SFU's answer.
  * `video`: the camera's capture size, from which the SFU knows its simulcast layers' sizes.
  */
-const publishRequest = z.strictObject({ type: z.literal('publish'), id: requestId, sdp, video: pictureSize.optional() });
+/** A mid as browsers write them; `screen` names the m-line of the screen share. */
+const mid = z.string().min(1).max(32).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - or _');
+const publishRequest = z.strictObject({ type: z.literal('publish'), id: requestId, sdp, video: pictureSize.optional(), screen: mid.optional() });
 /** The client's answer to the server's latest `offer` event for its subscriber connection. */
 const answerRequest = z.strictObject({ type: z.literal('answer'), id: requestId, sdp });
 /** Tells the room that this participant muted or unmuted a track. */

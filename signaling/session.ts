@@ -14,8 +14,10 @@ import {
   type JoinResult,
   type LeaveReason,
   type MediaCapabilities,
+  type PublishOptions,
   type ServerMessage,
 } from './protocol.js';
+import type { PictureSize } from './layers.js';
 import { MEDIA_ABUSE_REASON, refusalOf } from './mediaRefusal.js';
 import { PublishGuard } from './publishGuard.js';
 import type { MemberRef, RoomService } from './roomService.js';
@@ -213,7 +215,7 @@ export class Session {
       switch (msg.type) {
         case 'publish': {
           requireGrant(member, 'publish');
-          return { sdp: await this.sdpStep('offer', () => this.publishGuard.run(msg.sdp, () => this.deps.rooms.publish(member, msg.sdp, msg.video))) };
+          return { sdp: await this.sdpStep('offer', () => this.publishGuard.run(msg.sdp, () => this.deps.rooms.publish(member, msg.sdp, publishOptions(msg)))) };
         }
         case 'answer':
           await this.sdpStep('answer', () => this.deps.rooms.answer(member, msg.sdp));
@@ -403,4 +405,9 @@ class TokenBucket {
     this.tokens -= 1;
     return true;
   }
+}
+
+/** What a publish request says besides its SDP, without the fields it leaves out. */
+function publishOptions(msg: { video?: PictureSize | undefined; screen?: string | undefined }): PublishOptions {
+  return { ...(msg.video ? { video: msg.video } : {}), ...(msg.screen ? { screen: msg.screen } : {}) };
 }

@@ -7,7 +7,7 @@ import type { Grants } from '../../signaling/auth.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import { ErrorCode, type ServerStreamStats, type TrackMapping, type VideoSizeResult } from '../../signaling/protocol.js';
+import { ErrorCode, type PublishOptions, type ServerStreamStats, type TrackMapping, type TrackSource, type VideoSizeResult } from '../../signaling/protocol.js';
 import { CodedError } from '../../signaling/errors.js';
 import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
 import type { MediaLimits } from '../config.js';
@@ -60,6 +60,7 @@ interface Slot {
   mid: string;
   kind: MediaKind;
   publisherId: string;
+  source: TrackSource;
   consumer: Consumer | undefined;
   /** The last consumer's parameters (the first slot is parked with them, see SubscriberSlot). */
   lastParameters: RtpParameters | undefined;
@@ -93,6 +94,8 @@ export class MediasoupParticipant implements MediaParticipant {
   private closed = false;
   /** The camera's capture size, as the latest publish declared it. */
   private videoSource: PictureSize | undefined;
+  /** The mid of the screen share's m-line, as the publish requests say. */
+  private screenMid: string | undefined;
   /** The subscriber's tile size for each publisher's video (see preferVideoSize). */
   private readonly tiles = new Map<string, PictureSize>();
 
@@ -122,11 +125,12 @@ export class MediasoupParticipant implements MediaParticipant {
     return this.slots.filter((s) => s.consumer).length;
   }
 
-  async publish(offerSdp: string, video?: PictureSize): Promise<string> {
+  async publish(offerSdp: string, options: PublishOptions = {}): Promise<string> {
     this.assertOpen();
     if (this.publishInFlight) throw new MediaRefusedError(ErrorCode.PublishInProgress, 'the previous publish is still being applied');
     this.publishInFlight = true;
-    this.videoSource = video;
+    this.videoSource = options.video;
+    this.screenMid = options.screen ?? this.screenMid;
     try {
       return await this.applyPublisherOffer(offerSdp);
     } finally {
@@ -157,12 +161,19 @@ export class MediasoupParticipant implements MediaParticipant {
         continue;
       }
       wanted.add(section.mid);
+      const source: TrackSource = section.kind === 'audio' ? 'microphone' : section.mid === this.screenMid ? 'screen' : 'camera';
       const existing = this.producers.get(section.mid);
       if (existing) {
-        setProducerSource(existing.producer, this.videoSource);
+        if (source === 'camera') setProducerSource(existing.producer, this.videoSource);
         continue;
       }
-      const producer = await transport.produce({ kind: section.kind, rtpParameters: section.rtpParameters, appData: { participantId: this.id, source: this.videoSource } });
+      // A stopped screen share's m-line is inactive (not accepted): its Producer closes below,
+      // its consumers with it, and sharing again makes a new one on the same m-line.
+      const producer = await transport.produce({
+        kind: section.kind,
+        rtpParameters: section.rtpParameters,
+        appData: { participantId: this.id, trackSource: source, ...(source === 'camera' ? { source: this.videoSource } : {}) },
+      });
       if (this.closed) {
         producer.close();
         this.assertOpen();
@@ -175,7 +186,7 @@ export class MediasoupParticipant implements MediaParticipant {
       producer.close();
       this.producers.delete(mid);
     }
-    this.events.publishing([...new Set(this.producerList.map((p) => p.kind))].sort());
+    this.events.publishing([...new Set(this.producerList.map(trackSourceOf))].sort());
     return publisherAnswer(session, sections, localTransport(transport), this.context.limits.dataMessageMaxBytes);
   }
 
@@ -270,7 +281,7 @@ export class MediasoupParticipant implements MediaParticipant {
       const router = await this.context.router();
       const transport = await this.subscriberTransport();
       if (this.closed || producer.closed) return;
-      const slot = this.slotFor(producer.kind, publisherId);
+      const slot = this.slotFor(producer.kind, publisherId, trackSourceOf(producer));
       const { layers, preferredLayers } = consumerLayerOptions(producer, this.tiles.get(publisherId));
       const consumer = await transport.consume({
         producerId: producer.id,
@@ -297,7 +308,7 @@ export class MediasoupParticipant implements MediaParticipant {
     // Bounded: the ids are the client's; only the latest few hundred are kept.
     if (this.tiles.size >= 256) this.tiles.delete(this.tiles.keys().next().value ?? '');
     this.tiles.set(publisherId, tile);
-    const slot = this.slots.find((s) => s.kind === 'video' && s.publisherId === publisherId && s.consumer);
+    const slot = this.slots.find((s) => s.source === 'camera' && s.publisherId === publisherId && s.consumer);
     return preferLayer(slot?.consumer, tile);
   }
 
@@ -336,15 +347,15 @@ export class MediasoupParticipant implements MediaParticipant {
     return out;
   }
 
-  private slotFor(kind: MediaKind, publisherId: string): Slot {
+  private slotFor(kind: MediaKind, publisherId: string, source: TrackSource): Slot {
     const mid = String(this.nextMid++);
     const counters = new StreamCounters();
     const recycled = this.slots.find((s) => s.recyclable && s.kind === kind);
     if (recycled) {
-      Object.assign(recycled, { mid, publisherId, consumer: undefined, lastParameters: undefined, recyclable: false, counters });
+      Object.assign(recycled, { mid, publisherId, source, consumer: undefined, lastParameters: undefined, recyclable: false, counters });
       return recycled;
     }
-    const slot: Slot = { mid, kind, publisherId, consumer: undefined, lastParameters: undefined, keyframeTimer: undefined, recyclable: false, counters };
+    const slot: Slot = { mid, kind, publisherId, source, consumer: undefined, lastParameters: undefined, keyframeTimer: undefined, recyclable: false, counters };
     this.slots.push(slot);
     return slot;
   }
@@ -422,7 +433,7 @@ export class MediasoupParticipant implements MediaParticipant {
       ...(i === 0 && !s.consumer && s.lastParameters ? { parked: s.lastParameters } : {}),
     }));
     this.offered = { slots, consumers: this.slots.map((s) => s.consumer) };
-    const tracks: TrackMapping[] = this.slots.filter((s) => s.consumer).map((s) => ({ mid: s.mid, participantId: s.publisherId, kind: s.kind }));
+    const tracks: TrackMapping[] = this.slots.filter((s) => s.consumer).map((s) => ({ mid: s.mid, participantId: s.publisherId, kind: s.kind, source: s.source }));
     this.events.offer(subscriberOffer(slots, localTransport(transport), ++this.offerVersion), tracks);
   }
 
@@ -489,4 +500,10 @@ function localTransport(t: WebRtcTransport): LocalTransport {
 
 function clockRateOf(rate: number | undefined, kind: MediaKind): number {
   return rate ?? (kind === 'audio' ? 48000 : 90000);
+}
+
+/** Microphone, camera or screen: kept in the Producer's appData when it was made. */
+function trackSourceOf(producer: Producer): TrackSource {
+  const source = producer.appData.trackSource;
+  return source === 'screen' || source === 'camera' || source === 'microphone' ? source : producer.kind === 'audio' ? 'microphone' : 'camera';
 }

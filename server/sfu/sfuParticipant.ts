@@ -19,7 +19,7 @@ import { errorText } from '../../signaling/clientValue.js';
 import type { Logger } from '../../signaling/log.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import type { MediaParticipant, MediaParticipantEvents } from '../../signaling/media.js';
-import { ErrorCode, type MediaKind, type ServerStreamStats, type TrackMapping } from '../../signaling/protocol.js';
+import { ErrorCode, type MediaKind, type PublishOptions, type ServerStreamStats, type TrackMapping, type TrackSource } from '../../signaling/protocol.js';
 import { CodedError } from '../../signaling/errors.js';
 import { MediaRefusedError } from '../../signaling/mediaRefusal.js';
 import { publishedMids } from '../../signaling/sdpCheck.js';
@@ -40,7 +40,9 @@ const NACK_FMT = 1;
 
 /** What a participant needs from its room. */
 export interface ParticipantRoomLink {
-  trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void;
+  trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver, source?: TrackSource, mid?: string): void;
+  /** A publish was applied: which of the participant's tracks are sending may have changed. */
+  publishingChanged(publisher: SfuParticipant): void;
   connectionFailed(participant: SfuParticipant, reason: string): void;
   participantClosed(participant: SfuParticipant): void;
   /** One of the participant's callbacks or timers threw: log, count, close this participant's media only. Never throws. */
@@ -80,6 +82,10 @@ export class SfuParticipant implements MediaParticipant {
   private readonly awaitingKeyframe = new Set<TrackForwarder>();
   /** Mids of the tracks published so far: werift keeps a transceiver per mid for good. */
   private publishedMids = new Set<string>();
+  /** Mids the latest offer sends on: a track on another mid (a stopped screen share) is not published. */
+  private sendingMids = new Set<string>();
+  /** The mid of the screen share's m-line, as the publish requests say. */
+  private screenMid: string | undefined;
   private publishing = false;
   private readonly dataBudget: DataBudget;
   private closed = false;
@@ -103,6 +109,11 @@ export class SfuParticipant implements MediaParticipant {
     return this.closed;
   }
 
+  /** True when the latest offer sends on `mid` (a forwarder on another one is idle). */
+  isSending(mid: string): boolean {
+    return this.sendingMids.has(mid);
+  }
+
   get peerConnectionCount(): number {
     return (this.publisher ? 1 : 0) + (this.subscriber ? 1 : 0);
   }
@@ -112,7 +123,7 @@ export class SfuParticipant implements MediaParticipant {
    * engine itself: one publish at a time, and tracks counted over every offer (a later
    * offer with new mids adds transceivers to the old ones).
    */
-  async publish(offerSdp: string): Promise<string> {
+  async publish(offerSdp: string, options: PublishOptions = {}): Promise<string> {
     this.assertOpen();
     if (this.publishing) throw new MediaRefusedError(ErrorCode.PublishInProgress, 'the previous publish is still being applied');
     const mids = new Set([...this.publishedMids, ...publishedMids(offerSdp)]);
@@ -120,9 +131,15 @@ export class SfuParticipant implements MediaParticipant {
       throw new MediaRefusedError(ErrorCode.TrackLimit, `${mids.size} tracks over this participant's offers; at most ${this.limits.maxTracksPerParticipant}`);
     }
     this.publishing = true;
+    // Read by ontrack during the negotiation below.
+    this.screenMid = options.screen ?? this.screenMid;
     try {
       const answer = await this.applyPublisherOffer(offerSdp);
       this.publishedMids = mids;
+      // A stopped screen share leaves its m-line inactive: werift keeps the transceiver and
+      // the forwarder, and the share is simply not published until it sends again.
+      this.sendingMids = new Set(publishedMids(offerSdp));
+      this.room.publishingChanged(this);
       return answer;
     } finally {
       this.publishing = false;
@@ -133,9 +150,12 @@ export class SfuParticipant implements MediaParticipant {
     if (!this.publisher) {
       const pc = new RTCPeerConnection({ ...peerConnectionConfig(this.rtc), maxMessageSize: this.limits.dataMessageMaxBytes });
       this.publisher = pc;
-      pc.ontrack = ({ track, receiver }) => {
+      pc.ontrack = ({ track, receiver, transceiver }) => {
         if (this.closed) return;
-        this.room.trackPublished(this, track.kind === 'audio' ? 'audio' : 'video', track, receiver);
+        const kind = track.kind === 'audio' ? 'audio' : 'video';
+        const mid = transceiver.mid ?? '';
+        const source: TrackSource = kind === 'audio' ? 'microphone' : mid === this.screenMid ? 'screen' : 'camera';
+        this.room.trackPublished(this, kind, track, receiver, source, mid);
       };
       // The client's latency probes, on the SCTP streams PROTOCOL.md fixes: every message
       // comes straight back on its channel.
@@ -276,7 +296,7 @@ export class SfuParticipant implements MediaParticipant {
     if (!local) throw new Error('no local description');
     const tracks: TrackMapping[] = [];
     for (const { forwarder, transceiver } of this.subscriptions.values()) {
-      if (transceiver.mid !== null) tracks.push({ mid: transceiver.mid, participantId: forwarder.publisherId, kind: forwarder.kind });
+      if (transceiver.mid !== null) tracks.push({ mid: transceiver.mid, participantId: forwarder.publisherId, kind: forwarder.kind, source: forwarder.trackSource });
     }
     this.events.offer(offerAsDtlsClient(rewriteCandidates(local.sdp, this.rtc)), tracks);
   }

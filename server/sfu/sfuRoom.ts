@@ -7,7 +7,7 @@ import { errorText } from '../../signaling/clientValue.js';
 import { MEDIA_ABUSE_REASON } from '../../signaling/mediaRefusal.js';
 import type { Logger } from '../../signaling/log.js';
 import type { MediaParticipantEvents, MediaRoom } from '../../signaling/media.js';
-import type { ImpairmentSettings, MediaKind, ServerStreamStats } from '../../signaling/protocol.js';
+import type { ImpairmentSettings, MediaKind, ServerStreamStats, TrackSource } from '../../signaling/protocol.js';
 import type { MediaLimits } from '../config.js';
 import type { ConnectionBudget } from './connectionBudget.js';
 import { contained } from './contained.js';
@@ -31,6 +31,8 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
   private readonly participants = new Map<string, { media: SfuParticipant; events: MediaParticipantEvents }>();
   /** Forwarders by publisher participant id. */
   private readonly forwarders = new Map<string, TrackForwarder[]>();
+  /** What each publisher was last said to publish (publishingChanged), so only changes are told. */
+  private readonly announced = new Map<string, string>();
   private impairment: Impairment | undefined;
   private readonly statsTimer: NodeJS.Timeout;
   private closed = false;
@@ -77,16 +79,24 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
   }
 
   /** werift's ontrack, inside the publisher's negotiation; subscribers contain their own failures. */
-  trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver): void {
+  trackPublished(publisher: SfuParticipant, kind: MediaKind, track: MediaStreamTrack, receiver: RTCRtpReceiver, source?: TrackSource, mid?: string): void {
     if (this.closed || publisher.isClosed) return;
     let forwarder: TrackForwarder;
     let list: TrackForwarder[];
     try {
-      forwarder = new TrackForwarder(publisher.id, kind, track, receiver, {
-        totals: this.options.totals,
-        impairment: () => this.impairment,
-        fault: (what, err) => this.participantFault(publisher, what, err),
-      });
+      forwarder = new TrackForwarder(
+        publisher.id,
+        kind,
+        track,
+        receiver,
+        {
+          totals: this.options.totals,
+          impairment: () => this.impairment,
+          fault: (what, err) => this.participantFault(publisher, what, err),
+        },
+        source,
+        mid,
+      );
       list = this.forwarders.get(publisher.id) ?? [];
       list.push(forwarder);
       this.forwarders.set(publisher.id, list);
@@ -97,10 +107,23 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     for (const [id, { media }] of this.participants) {
       if (id !== publisher.id) media.subscribe(forwarder);
     }
+    // The publish that announced this track tells signaling once it is applied (publishingChanged).
+  }
+
+  /**
+   * Tells signaling what the publisher sends: the sources of its forwarders on m-lines its
+   * latest offer sends on (a stopped screen share's m-line is inactive). Only a change is told.
+   */
+  publishingChanged(publisher: SfuParticipant): void {
+    const list = this.forwarders.get(publisher.id) ?? [];
+    const sources = [...new Set(list.filter((f) => f.mid === '' || publisher.isSending(f.mid)).map((f) => f.trackSource))].sort();
+    const key = sources.join(',');
+    if (this.announced.get(publisher.id) === key) return;
+    this.announced.set(publisher.id, key);
     try {
-      this.participants.get(publisher.id)?.events.publishing([...new Set(list.map((f) => f.kind))].sort());
+      this.participants.get(publisher.id)?.events.publishing(sources);
     } catch (err) {
-      this.participantFault(publisher, 'track published', err);
+      this.participantFault(publisher, 'publishing changed', err);
     }
   }
 
@@ -169,6 +192,7 @@ export class SfuRoom implements MediaRoom, ParticipantRoomLink {
     const participantId = media.id;
     if (this.participants.get(participantId)?.media !== media) return;
     this.participants.delete(participantId);
+    this.announced.delete(participantId);
     const published = this.forwarders.get(participantId) ?? [];
     this.forwarders.delete(participantId);
     for (const forwarder of published) {

@@ -3,7 +3,7 @@
 // Keyframe requests from subscribers reach the publisher, rate-limited.
 import { randomUUID } from 'node:crypto';
 import { MediaStreamTrack, type RTCRtpReceiver, type RTCRtpSender, type RtpPacket } from 'werift';
-import type { MediaKind } from '../../signaling/protocol.js';
+import type { MediaKind, TrackSource } from '../../signaling/protocol.js';
 import { contained } from './contained.js';
 import type { Impairment } from './impairment.js';
 import { RtpStreamStats, type StreamStatsSnapshot } from './rtpStreamStats.js';
@@ -59,6 +59,10 @@ export class TrackForwarder {
     private readonly source: MediaStreamTrack,
     private readonly receiver: RTCRtpReceiver,
     private readonly context: ForwarderContext,
+    /** Microphone, camera or screen share: subscribers are told which (TrackMapping.source). */
+    readonly trackSource: TrackSource = kind === 'audio' ? 'microphone' : 'camera',
+    /** The publisher's m-line it arrives on. */
+    readonly mid = '',
   ) {
     this.kindTotals = context.totals.byKind[kind];
     this.stats = new RtpStreamStats(source.codec?.clockRate ?? (kind === 'audio' ? 48000 : 90000));

@@ -16,7 +16,7 @@ export type JoinFields = Omit<ServiceJoin, 'sink' | 'resumeToken'>;
 /** Requests an edge relays to a room's owner. */
 export type RelayOp =
   | { op: 'join'; join: JoinFields; resumeParticipantId?: string }
-  | { op: 'publish'; ref: MemberRef; sdp: string; video?: PictureSize }
+  | { op: 'publish'; ref: MemberRef; sdp: string; video?: PictureSize; screen?: string }
   | { op: 'answer'; ref: MemberRef; sdp: string }
   | { op: 'mute'; ref: MemberRef; kind: MediaKind; muted: boolean }
   | { op: 'rename'; ref: MemberRef; name: string }
@@ -68,7 +68,7 @@ const relayOp = z.discriminatedUnion('op', [
     join: z.strictObject({ room: roomName, identity: id, name: displayName, grants, expiresAt: z.number().int().optional() }),
     resumeParticipantId: id.optional(),
   }),
-  z.strictObject({ op: z.literal('publish'), ref, sdp, video: pictureSize.optional() }),
+  z.strictObject({ op: z.literal('publish'), ref, sdp, video: pictureSize.optional(), screen: z.string().min(1).max(32).optional() }),
   z.strictObject({ op: z.literal('answer'), ref, sdp }),
   z.strictObject({ op: z.literal('mute'), ref, kind: z.enum(['audio', 'video']), muted: z.boolean() }),
   z.strictObject({ op: z.literal('rename'), ref, name: displayName }),

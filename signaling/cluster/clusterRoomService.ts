@@ -14,7 +14,7 @@ import { CodedError, codeOf, protocolErrorOf } from '../errors.js';
 import { refusalOf } from '../mediaRefusal.js';
 import type { Logger } from '../log.js';
 import type { PictureSize } from '../layers.js';
-import { CHAT_HISTORY, ErrorCode, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
+import { CHAT_HISTORY, ErrorCode, type PublishOptions, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
 import type { MemberSink } from '../room.js';
 import {
   GoneError,
@@ -244,8 +244,8 @@ export class ClusterRoomService implements RoomService {
     return { ...outcome, resumeToken };
   }
 
-  publish(ref: MemberRef, sdp: string, video?: PictureSize): Promise<string> {
-    return this.route(ref, { op: 'publish', ref, sdp, ...(video ? { video } : {}) }, () => this.local.publish(ref, sdp, video)) as Promise<string>;
+  publish(ref: MemberRef, sdp: string, options: PublishOptions = {}): Promise<string> {
+    return this.route(ref, { op: 'publish', ref, sdp, ...options }, () => this.local.publish(ref, sdp, options)) as Promise<string>;
   }
 
   async answer(ref: MemberRef, sdp: string): Promise<void> {
@@ -405,7 +405,7 @@ export class ClusterRoomService implements RoomService {
       case 'join':
         return this.hostJoin(body.join, from, (participantId) => this.relaySink(from, participantId), body.resumeParticipantId);
       case 'publish':
-        return this.local.publish(body.ref, body.sdp, body.video);
+        return this.local.publish(body.ref, body.sdp, { ...(body.video ? { video: body.video } : {}), ...(body.screen ? { screen: body.screen } : {}) });
       case 'answer':
         return this.local.answer(body.ref, body.sdp);
       case 'mute':

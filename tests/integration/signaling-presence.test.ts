@@ -20,10 +20,10 @@ describe.each(SHAPES)('signaling presence, %s', (shape) => {
     expect(ada.result).toMatchObject({ protocol: 1, name: 'Ada', room, participants: [], grants: { publish: true, subscribe: true } });
 
     const bob = await clients.joined(await token(room, 'Bob'), room);
-    expect(bob.result.participants).toEqual([{ id: ada.result.participantId, name: 'Ada', publishing: [], muted: { audio: false, video: false } }]);
+    expect(bob.result.participants).toEqual([{ id: ada.result.participantId, name: 'Ada', publishing: [], muted: { audio: false, video: false }, screen: false }]);
 
     const joined = await ada.client.nextEvent('participant-joined');
-    expect(joined.participant).toEqual({ id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false } });
+    expect(joined.participant).toEqual({ id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false }, screen: false });
     await bob.client.noEvent('participant-joined', 200);
   });
 

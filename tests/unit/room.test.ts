@@ -58,7 +58,7 @@ describe('Room: presence', () => {
     joined(room, 'bob');
     const carol = joined(room, 'carol');
     expect(carol.others.map((p) => p.id)).toEqual(['ada', 'bob']);
-    expect(carol.others[0]).toEqual({ id: 'ada', name: 'ada', publishing: [], muted: { audio: false, video: false } });
+    expect(carol.others[0]).toEqual({ id: 'ada', name: 'ada', publishing: [], muted: { audio: false, video: false }, screen: false });
   });
 
   it('everyone already in the room hears about a new participant; the newcomer hears nothing', () => {
@@ -67,7 +67,7 @@ describe('Room: presence', () => {
     const ada = joined(room, 'ada');
     const bob = joined(room, 'bob');
     expect(ada.sink.messages).toEqual([
-      { type: 'participant-joined', participant: { id: 'bob', name: 'bob', publishing: [], muted: { audio: false, video: false } } },
+      { type: 'participant-joined', participant: { id: 'bob', name: 'bob', publishing: [], muted: { audio: false, video: false }, screen: false } },
     ]);
     expect(bob.sink.messages).toEqual([]);
   });
@@ -102,7 +102,7 @@ describe('Room: presence', () => {
     room.setMuted('bob', 'audio', true);
     const updates = ada.sink.messages.filter((m) => m.type === 'participant-updated');
     expect(updates).toEqual([
-      { type: 'participant-updated', participant: { id: 'bob', name: 'bob', publishing: [], muted: { audio: true, video: false } } },
+      { type: 'participant-updated', participant: { id: 'bob', name: 'bob', publishing: [], muted: { audio: true, video: false }, screen: false } },
     ]);
   });
 
@@ -111,10 +111,21 @@ describe('Room: presence', () => {
     const room = rooms.getOrCreate('demo');
     const ada = joined(room, 'ada');
     const bob = joined(room, 'bob');
-    media.participant('bob').events.publishing(['audio', 'video']);
-    expect(ada.sink.messages.at(-1)).toMatchObject({ type: 'participant-updated', participant: { id: 'bob', publishing: ['audio', 'video'] } });
+    media.participant('bob').events.publishing(['camera', 'microphone']);
+    expect(ada.sink.messages.at(-1)).toMatchObject({ type: 'participant-updated', participant: { id: 'bob', publishing: ['audio', 'video'], screen: false } });
     expect(bob.sink.messages).toEqual([]);
     expect(joined(room, 'carol').others.find((p) => p.id === 'bob')?.publishing).toEqual(['audio', 'video']);
+  });
+
+  it('a screen share is told apart from the camera: screen true, and the camera still counts as video only while it sends', () => {
+    const { rooms, media } = setup();
+    const room = rooms.getOrCreate('demo');
+    const ada = joined(room, 'ada');
+    joined(room, 'bob');
+    media.participant('bob').events.publishing(['microphone', 'screen']);
+    expect(ada.sink.messages.at(-1)).toMatchObject({ type: 'participant-updated', participant: { id: 'bob', publishing: ['audio'], screen: true } });
+    media.participant('bob').events.publishing(['camera', 'microphone']);
+    expect(ada.sink.messages.at(-1)).toMatchObject({ type: 'participant-updated', participant: { id: 'bob', publishing: ['audio', 'video'], screen: false } });
   });
 
   it("the SFU's offers go to that participant only", () => {
@@ -122,7 +133,7 @@ describe('Room: presence', () => {
     const room = rooms.getOrCreate('demo');
     const ada = joined(room, 'ada');
     const bob = joined(room, 'bob');
-    const tracks = [{ mid: '0', participantId: 'ada', kind: 'audio' as const }];
+    const tracks = [{ mid: '0', participantId: 'ada', kind: 'audio' as const, source: 'microphone' as const }];
     media.participant('bob').events.offer('v=0 offer', tracks);
     expect(bob.sink.messages).toEqual([{ type: 'offer', sdp: 'v=0 offer', tracks }]);
     expect(ada.sink.types()).not.toContain('offer');

@@ -117,7 +117,7 @@ describe('Session: join', () => {
       participantId: expect.any(String),
       name: 'Bob',
       room: 'demo',
-      participants: [{ id: ada.result.participantId, name: 'Ada', publishing: [], muted: { audio: false, video: false } }],
+      participants: [{ id: ada.result.participantId, name: 'Ada', publishing: [], muted: { audio: false, video: false }, screen: false }],
       iceServers: [{ urls: ['stun:stun.example.org:3478'] }],
       grants: { publish: false, subscribe: true, admin: false },
       heartbeatMs: 10_000,
@@ -128,7 +128,7 @@ describe('Session: join', () => {
       chat: [],
     });
     expect(ada.socket.events('participant-joined')).toEqual([
-      { type: 'participant-joined', participant: { id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false } } },
+      { type: 'participant-joined', participant: { id: bob.result.participantId, name: 'Bob', publishing: [], muted: { audio: false, video: false }, screen: false } },
     ]);
   });
 
@@ -291,15 +291,15 @@ describe('Session: requests of a joined participant', () => {
   it("passes the client's answer to the SFU's offer on, and reports a refused answer as BAD_SDP", async () => {
     const { session, socket, result } = await joinedSession();
     const mediaSide = media.participant(result.participantId);
-    mediaSide.events.offer(SERVER_OFFER, [{ mid: '0', participantId: 'someone', kind: 'video' }]);
-    expect(socket.events('offer')).toEqual([{ type: 'offer', sdp: SERVER_OFFER, tracks: [{ mid: '0', participantId: 'someone', kind: 'video' }] }]);
+    mediaSide.events.offer(SERVER_OFFER, [{ mid: '0', participantId: 'someone', kind: 'video', source: 'camera' }]);
+    expect(socket.events('offer')).toEqual([{ type: 'offer', sdp: SERVER_OFFER, tracks: [{ mid: '0', participantId: 'someone', kind: 'video', source: 'camera' }] }]);
 
     frame(session, { type: 'answer', id: 2, sdp: CLIENT_ANSWER });
     await settle();
     expect(socket.response(2)).toEqual({ type: 'response', id: 2, ok: true, result: {} });
     expect(mediaSide.answers).toEqual([CLIENT_ANSWER]);
 
-    mediaSide.events.offer(SERVER_OFFER, [{ mid: '0', participantId: 'someone', kind: 'video' }]);
+    mediaSide.events.offer(SERVER_OFFER, [{ mid: '0', participantId: 'someone', kind: 'video', source: 'camera' }]);
     mediaSide.onAnswer = async () => {
       throw new Error('bad fingerprint');
     };
