@@ -17,7 +17,7 @@ import type { PictureSize } from '../signaling/layers.js';
 import type { QualitySample } from './stats/history.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
 import type { QualityReport, VideoOff } from './stats/report.js';
-import type { ReceivedStats, TrackAssignment, VideoCounters } from './subscriber.js';
+import type { ReceivedStats, ScreenAssignment, TrackAssignment, VideoCounters } from './subscriber.js';
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
 import { transportChoiceProblem, type TransportChoice } from './transportChoice.js';
 import { displayNameProblem, roomNameProblem } from './validation.js';
@@ -83,6 +83,10 @@ export interface CallEvents {
   chat: { message: ChatMessage; mine: boolean; initial: boolean; change: ChatLogChange };
   /** This page's display name changed (setName). */
   'name-changed': { name: string };
+  /** This page started (a stream) or stopped (undefined) sharing its screen. */
+  'local-screen-changed': { stream: MediaStream | undefined };
+  /** A remote participant's screen share appeared (a stream) or went away (undefined). */
+  'screen-changed': { participantId: string; stream: MediaStream | undefined };
 }
 export type CallEventName = keyof CallEvents;
 
@@ -123,6 +127,11 @@ export class Call {
   private lastServerStats: ServerStats | undefined;
   private roomImpairment: ImpairmentSettings | null = null;
   private readonly chatLog = new ChatLog();
+  /** This page's screen share, while it lasts. */
+  private screenShare: MediaStream | undefined;
+  /** Screen tracks received, and the shares shown (a track whose sender says it shares). */
+  private screenTracks: ScreenAssignment = new Map();
+  private readonly shownScreens = new Map<string, MediaStream>();
   /** After the first join: history that comes with a rejoin holds what was missed, not old news. */
   private chatSeeded = false;
   /** Remote tiles' sizes, told to the SFU for the simulcast layer each calls for. */
@@ -333,6 +342,67 @@ export class Call {
     this.events.emit('name-changed', { name: this.displayName });
   }
 
+  /** True while this page shares its screen. */
+  get sharingScreen(): boolean {
+    return this.screenShare !== undefined;
+  }
+
+  /**
+   * Asks the browser for a screen, window or tab (its own picker) and shares it with the
+   * room. Rejects when the person cancels the picker (NotAllowedError), or with a
+   * `request-failed` CallError when the server refuses (FORBIDDEN for a viewer).
+   */
+  async shareScreen(): Promise<void> {
+    const conn = this.connection;
+    if (!conn || this.currentState !== 'joined') throw new CallError('connection-lost');
+    if (this.screenShare) return;
+    const display = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    const track = display.getVideoTracks()[0];
+    if (!track || this.ended || this.connection !== conn) {
+      for (const t of display.getTracks()) t.stop();
+      throw new CallError('connection-lost');
+    }
+    // The browser's own "Stop sharing" ends the track.
+    track.addEventListener('ended', () => void this.stopScreen());
+    this.screenShare = display;
+    this.events.emit('local-screen-changed', { stream: display });
+    try {
+      await conn.setScreen(track);
+    } catch (err) {
+      await this.stopScreen();
+      throw err;
+    }
+  }
+
+  /** Stops sharing the screen (also when the browser's own control ended it). */
+  async stopScreen(): Promise<void> {
+    const share = this.screenShare;
+    if (!share) return;
+    this.screenShare = undefined;
+    for (const t of share.getTracks()) t.stop();
+    this.events.emit('local-screen-changed', { stream: undefined });
+    await this.connection?.setScreen(null).catch((err: unknown) => console.warn('call: could not stop sharing on the server', err));
+  }
+
+  /** Shows a participant's screen share while a track arrives and the participant says it shares. */
+  private refreshScreens(): void {
+    const ids = new Set([...this.screenTracks.keys(), ...this.shownScreens.keys()]);
+    for (const id of ids) {
+      const track = this.remotes.get(id)?.screen ? this.screenTracks.get(id) : undefined;
+      const shown = this.shownScreens.get(id);
+      if (track && shown?.getVideoTracks()[0] === track) continue;
+      if (!track && !shown) continue;
+      if (track) {
+        const stream = new MediaStream([track]);
+        this.shownScreens.set(id, stream);
+        this.events.emit('screen-changed', { participantId: id, stream });
+      } else {
+        this.shownScreens.delete(id);
+        this.events.emit('screen-changed', { participantId: id, stream: undefined });
+      }
+    }
+  }
+
   private addChat(message: ChatMessage, initial: boolean): void {
     const change = this.chatLog.add(message);
     if (!change) return;
@@ -355,7 +425,11 @@ export class Call {
     });
     conn.on('participant-updated', ({ participant }) => this.upsertParticipant(participant, false));
     conn.on('participant-left', ({ participantId, reason }) => this.removeParticipant(participantId, reason));
-    conn.on('tracks', ({ assignment }) => this.applyTracks(assignment));
+    conn.on('tracks', ({ assignment, screens }) => {
+      this.applyTracks(assignment);
+      this.screenTracks = screens;
+      this.refreshScreens();
+    });
     conn.on('media-stats', (stats) => {
       this.lastServerStats = stats;
       this.monitor.setServerStreams(stats.streams);
@@ -441,6 +515,9 @@ export class Call {
       }
       const tracks = local.tracks();
       if (tracks.length > 0) await conn.publish(local.stream, tracks);
+      // A new session on the server knows nothing of a share that was running: share it again.
+      const screen = this.screenShare?.getVideoTracks()[0];
+      if (screen && screen.readyState === 'live' && this.connection === conn) await conn.setScreen(screen);
     } catch (err) {
       if (this.connection !== conn || this.ended) return;
       console.warn('call: publish failed', err);
@@ -546,6 +623,7 @@ export class Call {
     this.remotes.set(participant.id, participant);
     if (known) this.events.emit('participant-updated', { participant });
     else this.events.emit('participant-joined', { participant, stream: this.streamFor(participant.id), initial });
+    this.refreshScreens();
   }
 
   private removeParticipant(participantId: string, reason: LeaveReason): void {
@@ -553,6 +631,7 @@ export class Call {
     if (!participant) return;
     this.remotes.delete(participantId);
     this.tileSizes.forget(participantId);
+    this.refreshScreens();
     this.events.emit('participant-left', { participant, reason });
   }
 
@@ -612,6 +691,10 @@ export class Call {
     this.monitor.stop();
     this.local?.stop();
     this.applyTracks(new Map());
+    for (const t of this.screenShare?.getTracks() ?? []) t.stop();
+    this.screenShare = undefined;
+    this.screenTracks = new Map();
+    this.refreshScreens();
   }
 
   private notice(message: string): void {

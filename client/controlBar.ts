@@ -2,12 +2,13 @@
 // of messages not yet seen), the call-quality panel toggle, and the red leave button.
 import type { MediaKind } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
-import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, screenShareIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
 
 export interface ControlBarActions {
   toggle(kind: MediaKind): void;
   toggleStats(): void;
   toggleChat(): void;
+  toggleScreen(): void;
   leave(): void;
 }
 
@@ -21,6 +22,7 @@ export class ControlBar {
   private readonly buttons: Record<MediaKind, HTMLButtonElement>;
   private readonly stats: HTMLButtonElement;
   private readonly chat: HTMLButtonElement;
+  private readonly screen: HTMLButtonElement;
   private readonly unread = el('span', { class: 'badge', 'data-testid': 'chat-unread' });
 
   constructor(actions: ControlBarActions) {
@@ -31,10 +33,23 @@ export class ControlBar {
     this.stats.addEventListener('click', () => actions.toggleStats());
     this.chat = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-chat' }, icon(chatIcon), this.unread);
     this.chat.addEventListener('click', () => actions.toggleChat());
-    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.chat, this.stats, leave);
+    this.screen = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-screen' }, icon(screenShareIcon));
+    this.screen.addEventListener('click', () => actions.toggleScreen());
+    // Browsers without getDisplayMedia (phones) cannot share a screen: no button.
+    this.screen.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.stats, leave);
     this.update({ audio: false, video: false }, { audio: false, video: false });
     this.setStatsOpen(false);
     this.setChat(false, 0);
+    this.setSharing(false);
+  }
+
+  setSharing(sharing: boolean): void {
+    const label = sharing ? 'Stop sharing your screen' : 'Share your screen';
+    this.screen.classList.toggle('active', sharing);
+    this.screen.setAttribute('aria-pressed', String(sharing));
+    this.screen.setAttribute('aria-label', label);
+    this.screen.title = label;
   }
 
   /** The chat toggle's state, and how many messages arrived while the panel was closed. */

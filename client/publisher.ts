@@ -38,8 +38,8 @@ export function simulcastLayers(height: number | undefined): SendEncoding[] {
   return layers.map((l) => ({ ...l }));
 }
 
-/** Sends an offer to the SFU and returns its answer. */
-export type PublishExchange = (offerSdp: string) => Promise<string>;
+/** Sends an offer to the SFU (with the mid of the screen share's m-line, if any) and returns its answer. */
+export type PublishExchange = (offerSdp: string, screenMid: string | undefined) => Promise<string>;
 
 /** The probe's channels to the SFU: one reliable and ordered, one that never retransmits. */
 export interface ProbeChannels {
@@ -50,6 +50,10 @@ export interface ProbeChannels {
 export class Publisher {
   private readonly pc: RTCPeerConnection;
   readonly probeChannels: ProbeChannels;
+  /** The screen share's transceiver, once shared: kept (inactive) after a stop, reused for the next share. */
+  private screen: RTCRtpTransceiver | undefined;
+  /** Offers go one at a time: a share started while the camera's publish runs waits for it. */
+  private negotiation: Promise<void> = Promise.resolve();
   private closed = false;
 
   /** `candidates` filters both SDPs, ours and the SFU's, to the transport chosen. */
@@ -81,14 +85,44 @@ export class Publisher {
       const sendEncodings = options.simulcast && track.kind === 'video' ? simulcastLayers(track.getSettings().height) : undefined;
       this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) });
     }
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    await iceGatheringComplete(this.pc);
-    const sdp = this.pc.localDescription?.sdp;
-    if (!sdp || this.closed) throw new Error('publisher closed while gathering');
-    const answer = await exchange(this.candidates(sdp));
-    if (this.closed) return;
-    await this.pc.setRemoteDescription({ type: 'answer', sdp: this.candidates(answer) });
+    await this.negotiate(exchange);
+  }
+
+  /**
+   * Shares `track` as the screen (one layer: text stays sharp), or stops sharing (null):
+   * the m-line goes inactive, and the next share reuses it. An SFU may reject the inactive
+   * m-line instead (mediasoup does), which stops the transceiver: the next share then
+   * gets a new one (the browser recycles the rejected m-line). Renegotiates either way.
+   */
+  async setScreen(track: MediaStreamTrack | null, exchange: PublishExchange): Promise<void> {
+    if (this.closed) throw new Error('publisher is closed');
+    const current = this.screen && this.screen.currentDirection !== 'stopped' && this.screen.direction !== 'stopped' ? this.screen : undefined;
+    if (!track && !current) return;
+    if (current) {
+      await current.sender.replaceTrack(track);
+      current.direction = track ? 'sendonly' : 'inactive';
+    } else if (track) {
+      this.screen = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
+    }
+    if (track && 'contentHint' in track) track.contentHint = 'detail';
+    await this.negotiate(exchange);
+  }
+
+  private negotiate(exchange: PublishExchange): Promise<void> {
+    const run = this.negotiation.then(async () => {
+      if (this.closed) return;
+      const offer = await this.pc.createOffer();
+      await this.pc.setLocalDescription(offer);
+      await iceGatheringComplete(this.pc);
+      const sdp = this.pc.localDescription?.sdp;
+      if (!sdp || this.closed) throw new Error('publisher closed while gathering');
+      const answer = await exchange(this.candidates(sdp), this.screen?.mid ?? undefined);
+      if (this.closed) return;
+      await this.pc.setRemoteDescription({ type: 'answer', sdp: this.candidates(answer) });
+    });
+    // A failed negotiation fails its caller; the next one still runs.
+    this.negotiation = run.catch(() => undefined);
+    return run;
   }
 
   /** Keyframe requests received and what was sent, from the outbound RTP streams. */

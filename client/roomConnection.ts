@@ -10,10 +10,10 @@ import type { ChatMessage, ImpairmentSettings, JoinResult, LeaveReason, MediaKin
 import { Emitter } from './emitter.js';
 import { CallError, errorForClose } from './errors.js';
 import { LatencyProbe } from './latencyProbe.js';
-import { Publisher, type PublishedStats } from './publisher.js';
+import { Publisher, type PublishExchange, type PublishedStats } from './publisher.js';
 import type { CallStatsSnapshot } from './qualityMonitor.js';
 import { SignalingClient, LOCAL_CLOSE_CODE } from './signaling.js';
-import { Subscriber, type ReceivedStats, type TrackAssignment } from './subscriber.js';
+import { Subscriber, type ReceivedStats, type ScreenAssignment, type TrackAssignment } from './subscriber.js';
 import type { ProbePath, ProbeSample, ProbeSummary } from './stats/probes.js';
 import { filterCandidates, transportConfiguration, type TransportChoice } from './transportChoice.js';
 import { isRecord, readJoinResult, readPublishResult } from './wire.js';
@@ -22,7 +22,7 @@ export interface RoomConnectionEvents {
   'participant-joined': { participant: ParticipantInfo };
   'participant-left': { participantId: string; reason: LeaveReason };
   'participant-updated': { participant: ParticipantInfo };
-  tracks: { assignment: TrackAssignment };
+  tracks: { assignment: TrackAssignment; screens: ScreenAssignment };
   'media-stats': { at: number; streams: ServerStreamStats[] };
   impairment: { settings: ImpairmentSettings | null };
   /** A chat message reached the room (this page's own included). */
@@ -48,6 +48,8 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   private signaling: SignalingClient;
   private result: JoinResult | undefined;
   private publisher: Publisher | undefined;
+  /** The camera's capture size, as the latest publish declared it. */
+  private cameraSize: PictureSize | undefined;
   private subscriber: Subscriber | undefined;
   /** Offers that arrived before the join response; answered once it is in. */
   private earlyOffers: { sdp: string; tracks: TrackMapping[] }[] = [];
@@ -113,7 +115,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
       this.publisher = undefined;
       this.subscriber?.close();
       this.subscriber = undefined;
-      this.emit('tracks', { assignment: new Map() });
+      this.emit('tracks', { assignment: new Map(), screens: new Map() });
     }
     this.result = result;
     this.startPinging(result.heartbeatMs || DEFAULT_PING_MS);
@@ -167,6 +169,36 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   async publish(stream: MediaStream, tracks: MediaStreamTrack[]): Promise<void> {
     const result = this.requireJoined();
     this.publisher?.close();
+    const publisher = this.newPublisher(result);
+    // The camera's size tells the SFU its simulcast layers' sizes (for `video-size`).
+    const settings = tracks.find((t) => t.kind === 'video')?.getSettings();
+    this.cameraSize = settings?.width && settings.height ? { width: Math.round(settings.width), height: Math.round(settings.height) } : undefined;
+    await publisher.publish(stream, tracks, { simulcast: result.media.simulcast }, this.publishExchange());
+  }
+
+  /**
+   * Starts sharing `track` as this participant's screen, or stops (null), on the publisher
+   * connection (made now if the page sends nothing else). The SFU is told which m-line is
+   * the screen; a stopped share leaves it inactive, and sharing again reuses it.
+   */
+  async setScreen(track: MediaStreamTrack | null): Promise<void> {
+    const result = this.requireJoined();
+    if (!track && !this.publisher) return;
+    const publisher = this.publisher ?? this.newPublisher(result);
+    await publisher.setScreen(track, this.publishExchange());
+  }
+
+  /** Sends an offer of the publisher connection as a `publish`, with the camera's size and the screen's m-line. */
+  private publishExchange(): PublishExchange {
+    return async (sdp, screenMid) => {
+      const video = this.cameraSize;
+      const answer = readPublishResult(await this.signaling.request({ type: 'publish', sdp, ...(video ? { video } : {}), ...(screenMid ? { screen: screenMid } : {}) }));
+      if (!answer) throw new CallError('protocol', undefined, { cause: 'malformed publish result' });
+      return answer.sdp;
+    };
+  }
+
+  private newPublisher(result: JoinResult): Publisher {
     const publisher = new Publisher(
       transportConfiguration(result.iceServers, this.transport),
       () => this.lose(new CallError('connection-lost', 'The media connection failed.')),
@@ -175,14 +207,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     this.publisher = publisher;
     this.probe.attachChannel('reliable', publisher.probeChannels.reliable);
     this.probe.attachChannel('unreliable', publisher.probeChannels.unreliable);
-    // The camera's size tells the SFU its simulcast layers' sizes (for `video-size`).
-    const settings = tracks.find((t) => t.kind === 'video')?.getSettings();
-    const video = settings?.width && settings.height ? { width: Math.round(settings.width), height: Math.round(settings.height) } : undefined;
-    await publisher.publish(stream, tracks, { simulcast: result.media.simulcast }, async (sdp) => {
-      const answer = readPublishResult(await this.signaling.request({ type: 'publish', sdp, ...(video ? { video } : {}) }));
-      if (!answer) throw new CallError('protocol', undefined, { cause: 'malformed publish result' });
-      return answer.sdp;
-    });
+    return publisher;
   }
 
   async setMuted(kind: MediaKind, muted: boolean): Promise<void> {
@@ -291,7 +316,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
         }
       },
       {
-        tracks: (assignment) => this.emit('tracks', { assignment }),
+        tracks: (assignment, screens) => this.emit('tracks', { assignment, screens }),
         failed: (reason) => this.lose(new CallError('connection-lost', 'The media connection failed.', { cause: reason })),
       },
       (sdp) => filterCandidates(sdp, this.transport),

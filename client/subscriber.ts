@@ -1,7 +1,7 @@
 // The subscriber connection: receives everyone else's tracks. The SFU offers (again at
 // every join and leave), this side answers, strictly one offer at a time. Each offer's
 // track list says which participant and kind each transceiver (by mid) carries.
-import type { TrackMapping } from '../signaling/protocol.js';
+import type { TrackMapping, TrackSource } from '../signaling/protocol.js';
 import { iceGatheringComplete } from './ice.js';
 import { readStatsEntries, type StatsEntry } from './stats/entries.js';
 import type { StreamOwners } from './stats/report.js';
@@ -10,8 +10,10 @@ import { isRecord } from './wire.js';
 /** Sends the answer for the latest offer to the SFU. */
 export type AnswerExchange = (answerSdp: string) => Promise<void>;
 
-/** Received tracks grouped by the participant who sends them. */
+/** Received microphone and camera tracks, grouped by the participant who sends them. */
 export type TrackAssignment = ReadonlyMap<string, MediaStreamTrack[]>;
+/** Received screen shares, by the participant who shares. */
+export type ScreenAssignment = ReadonlyMap<string, MediaStreamTrack>;
 
 export interface ReceivedStats {
   framesDecoded: number;
@@ -46,10 +48,16 @@ function videoCounters(stat: Record<string, unknown>): VideoCounters {
 }
 
 export interface SubscriberCallbacks {
-  /** The set of received tracks changed; carries the whole current assignment. */
-  tracks(assignment: TrackAssignment): void;
+  /** The set of received tracks changed; carries the whole current assignment (screens apart). */
+  tracks(assignment: TrackAssignment, screens: ScreenAssignment): void;
   /** ICE/DTLS failed, or an offer could not be answered: this connection is unusable. */
   failed(reason: string): void;
+}
+
+interface Received {
+  participantId: string;
+  source: TrackSource;
+  track: MediaStreamTrack;
 }
 
 export class Subscriber {
@@ -57,7 +65,7 @@ export class Subscriber {
   /** Mapping of the latest offer, by mid. */
   private mapping = new Map<string, TrackMapping>();
   /** Tracks handed out, by mid. */
-  private readonly received = new Map<string, { participantId: string; track: MediaStreamTrack }>();
+  private readonly received = new Map<string, Received>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -91,11 +99,14 @@ export class Subscriber {
     const out = new Map<string, ReceivedStats>();
     if (this.closed) return out;
     const byTrackId = new Map<string, string>();
-    for (const { participantId, track } of this.received.values()) byTrackId.set(track.id, participantId);
+    for (const { participantId, track, source } of this.received.values()) if (source !== 'screen') byTrackId.set(track.id, participantId);
     const report = await this.pc.getStats();
     report.forEach((stat: unknown) => {
       if (!isRecord(stat) || stat.type !== 'inbound-rtp') return;
-      const byMid = typeof stat.mid === 'string' ? this.mapping.get(stat.mid)?.participantId : undefined;
+      // A screen share is not the participant's camera: these figures are the call's.
+      const mapped = typeof stat.mid === 'string' ? this.mapping.get(stat.mid) : undefined;
+      if (mapped?.source === 'screen') return;
+      const byMid = mapped?.participantId;
       const byTrack = typeof stat.trackIdentifier === 'string' ? byTrackId.get(stat.trackIdentifier) : undefined;
       const participantId = byMid ?? byTrack;
       if (participantId === undefined) return;
@@ -113,9 +124,10 @@ export class Subscriber {
     if (this.closed) return undefined;
     const entries = readStatsEntries((await this.pc.getStats()).values());
     // Read after the report: a renegotiation meanwhile has remapped mids for the newer streams.
-    const byMid = new Map([...this.mapping].map(([mid, t]) => [mid, t.participantId]));
+    const byMid = new Map([...this.mapping].filter(([, t]) => t.source !== 'screen').map(([mid, t]) => [mid, t.participantId]));
     const byTrackId = new Map<string, string>();
-    for (const [mid, { participantId, track }] of this.received) {
+    for (const [mid, { participantId, track, source }] of this.received) {
+      if (source === 'screen') continue;
       byMid.set(mid, participantId);
       byTrackId.set(track.id, participantId);
     }
@@ -148,8 +160,8 @@ export class Subscriber {
     const mid = ev.transceiver.mid;
     const mapped = mid === null ? undefined : this.mapping.get(mid);
     if (mid === null || !mapped) return;
-    this.received.set(mid, { participantId: mapped.participantId, track: ev.track });
-    this.callbacks.tracks(this.assignment());
+    this.received.set(mid, { participantId: mapped.participantId, source: mapped.source, track: ev.track });
+    this.announce();
   }
 
   /**
@@ -157,26 +169,31 @@ export class Subscriber {
    * whose mid is no longer mapped is gone, and a reused mid may now carry someone else.
    */
   private reconcile(): void {
-    const next = new Map<string, { participantId: string; track: MediaStreamTrack }>();
+    const next = new Map<string, Received>();
     for (const transceiver of this.pc.getTransceivers()) {
       const mid = transceiver.mid;
       const mapped = mid === null ? undefined : this.mapping.get(mid);
       const receiving = transceiver.currentDirection === 'recvonly' || transceiver.currentDirection === 'sendrecv';
       if (mid === null || !mapped || !receiving) continue;
-      next.set(mid, { participantId: mapped.participantId, track: transceiver.receiver.track });
+      next.set(mid, { participantId: mapped.participantId, source: mapped.source, track: transceiver.receiver.track });
     }
     this.received.clear();
     for (const [mid, entry] of next) this.received.set(mid, entry);
-    this.callbacks.tracks(this.assignment());
+    this.announce();
   }
 
-  private assignment(): TrackAssignment {
-    const out = new Map<string, MediaStreamTrack[]>();
-    for (const { participantId, track } of this.received.values()) {
-      const list = out.get(participantId) ?? [];
+  private announce(): void {
+    const tracks = new Map<string, MediaStreamTrack[]>();
+    const screens = new Map<string, MediaStreamTrack>();
+    for (const { participantId, source, track } of this.received.values()) {
+      if (source === 'screen') {
+        screens.set(participantId, track);
+        continue;
+      }
+      const list = tracks.get(participantId) ?? [];
       list.push(track);
-      out.set(participantId, list);
+      tracks.set(participantId, list);
     }
-    return out;
+    this.callbacks.tracks(tracks, screens);
   }
 }

@@ -13,6 +13,7 @@ import { describeImpairment } from './impairmentForm.js';
 import { JoinForm, type JoinFormValues } from './joinForm.js';
 import { NoticeBar } from './noticeBar.js';
 import { RenameDialog } from './renameDialog.js';
+import { ScreenTiles } from './screenTiles.js';
 import { qualityToCsv, qualityToJson } from './stats/export.js';
 import type { ProbeView } from './probeChart.js';
 import { StatsPanel, type ExportFormat } from './statsPanel.js';
@@ -35,6 +36,8 @@ export class CallPage {
   private readonly controls: ControlBar;
   private readonly stats: StatsPanel;
   private readonly chat: ChatPanel;
+  private readonly screens: ScreenTiles;
+  private readonly stage: HTMLElement;
   /** Messages from others that arrived while the chat panel was closed. */
   private unreadChat = 0;
   private readonly impairmentChip = el('span', { class: 'impairment-chip', 'data-testid': 'impairment-chip', role: 'status' });
@@ -66,6 +69,7 @@ export class CallPage {
       },
       toggleStats: () => this.setStatsOpen(!this.stats.open),
       toggleChat: () => this.setChatOpen(!this.chat.open),
+      toggleScreen: () => void this.toggleScreen(),
       leave: () => void this.call?.leave(),
     });
     this.stats = new StatsPanel({
@@ -73,6 +77,8 @@ export class CallPage {
       export: (format) => this.exportQuality(format),
       setImpairment: (settings) => this.setImpairment(settings),
     });
+    this.screens = new ScreenTiles((presenting) => this.stage.classList.toggle('presenting', presenting));
+    this.stage = el('main', { class: 'stage' }, this.screens.element, this.grid.element);
     this.chat = new ChatPanel({ close: () => this.setChatOpen(false), send: (text) => this.sendChat(text) });
     this.impairmentChip.hidden = true;
     this.audioUnlock = el('button', { type: 'button', class: 'audio-unlock', 'data-testid': 'enable-audio' }, icon(speakerIcon), 'Click to enable audio');
@@ -114,7 +120,7 @@ export class CallPage {
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
         el('div', { class: 'header-actions' }, this.audioUnlock, this.renameButton, this.transportSwitch, copyLink),
       ),
-      el('div', { class: 'call-body' }, el('main', { class: 'stage' }, this.grid.element), this.stats.element, this.chat.element),
+      el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element),
       this.controls.element,
     );
     this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element, this.rename.element);
@@ -217,6 +223,21 @@ export class CallPage {
     on.push(call.on('server-stats', () => this.renderStats()));
     on.push(call.on('impairment', ({ settings }) => this.showImpairment(call, settings)));
     on.push(
+      call.on('local-screen-changed', ({ stream }) => {
+        this.screens.set('local', 'Your screen', stream);
+        this.controls.setSharing(stream !== undefined);
+      }),
+    );
+    on.push(
+      call.on('screen-changed', ({ participantId, stream }) => {
+        const name = call.participants().find((p) => p.info.id === participantId)?.info.name ?? 'Someone';
+        this.screens.set(participantId, `${name}'s screen`, stream, participantId);
+      }),
+    );
+    on.push(
+      call.on('participant-updated', ({ participant }) => this.screens.relabel(participant.id, `${participant.name}'s screen`)),
+    );
+    on.push(
       call.on('name-changed', ({ name }) => {
         this.showOwnName(name);
         this.grid.renameLocal(name);
@@ -251,6 +272,8 @@ export class CallPage {
     this.unreadChat = 0;
     this.controls.setChat(false, 0);
     this.rename.close();
+    this.screens.clear();
+    this.controls.setSharing(false);
     this.impairmentChip.hidden = true;
   }
 
@@ -311,6 +334,23 @@ export class CallPage {
   private showOwnName(name: string): void {
     this.renameLabel.textContent = name;
     this.renameButton.setAttribute('aria-label', `Change your name (${name})`);
+  }
+
+  private async toggleScreen(): Promise<void> {
+    const call = this.call;
+    if (!call) return;
+    try {
+      if (call.sharingScreen) await call.stopScreen();
+      else await call.shareScreen();
+    } catch (err) {
+      // Closing the browser's picker is a choice, not a failure.
+      if (err instanceof DOMException && err.name === 'NotAllowedError') return;
+      if (err instanceof CallError && err.code === 'request-failed') {
+        this.toasts.show(err.details.serverCode === 'FORBIDDEN' ? 'Your access does not allow sharing a screen.' : `Could not share: ${String(err.details.cause ?? err.details.serverCode)}`);
+      } else {
+        this.toasts.show(`Could not share your screen: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
 
   private async setName(name: string): Promise<void> {

@@ -1,6 +1,6 @@
 // Readers for what the server sends: each turns an unknown JSON value into a typed one,
 // or undefined when a field the client relies on is missing or of the wrong type.
-import type { ChatMessage, IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping } from '../signaling/protocol.js';
+import type { ChatMessage, IceServer, ImpairmentSettings, JoinResult, MediaKind, ParticipantInfo, ServerStreamStats, TrackMapping, TrackSource } from '../signaling/protocol.js';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -14,14 +14,16 @@ export function readParticipant(value: unknown): ParticipantInfo | undefined {
   if (!isRecord(value) || typeof value.id !== 'string' || typeof value.name !== 'string') return undefined;
   const publishing = Array.isArray(value.publishing) ? value.publishing.filter(isKind) : [];
   const muted = isRecord(value.muted) ? value.muted : {};
-  return { id: value.id, name: value.name, publishing, muted: { audio: muted.audio === true, video: muted.video === true } };
+  return { id: value.id, name: value.name, publishing, muted: { audio: muted.audio === true, video: muted.video === true }, screen: value.screen === true };
 }
 
 export function readTrackMapping(value: unknown): TrackMapping | undefined {
   if (!isRecord(value) || typeof value.mid !== 'string' || typeof value.participantId !== 'string' || !isKind(value.kind)) {
     return undefined;
   }
-  return { mid: value.mid, participantId: value.participantId, kind: value.kind };
+  // A server from before screen sharing sends no source: its tracks are the microphone and camera.
+  const source: TrackSource = value.source === 'screen' && value.kind === 'video' ? 'screen' : value.kind === 'audio' ? 'microphone' : 'camera';
+  return { mid: value.mid, participantId: value.participantId, kind: value.kind, source };
 }
 
 function readIceServer(value: unknown): IceServer | undefined {
