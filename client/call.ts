@@ -5,7 +5,6 @@
 import { CloseCode, type ChatMessage, type ImpairmentSettings, type JoinResult, type LeaveReason, type MediaKind, type ParticipantInfo, type ServerStreamStats } from '../signaling/protocol.js';
 import { Emitter, type Listener } from './emitter.js';
 import { ChatLog, type ChatLogChange } from './chatLog.js';
-import { SpeakerDetector, type Speakers } from './speakers.js';
 import { CallError, toCallError } from './errors.js';
 import { LocalMedia, type MediaGetter } from './localMedia.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
@@ -86,8 +85,6 @@ export interface CallEvents {
   'name-changed': { name: string };
   /** This page started (a stream) or stopped (undefined) sharing its screen. */
   'local-screen-changed': { stream: MediaStream | undefined };
-  /** Who speaks changed: ids (this page's own included), and the active speaker. */
-  speakers: Speakers;
   /** A remote participant's screen share appeared (a stream) or went away (undefined). */
   'screen-changed': { participantId: string; stream: MediaStream | undefined };
 }
@@ -103,9 +100,6 @@ export interface CallOptions {
   /** Which network path media may take; auto by default. */
   transport?: TransportChoice;
 }
-
-/** How often audio levels are sampled for who is speaking. */
-const SPEAKER_SAMPLE_MS = 300;
 
 export class Call {
   private readonly events = new Emitter<CallEvents>();
@@ -133,9 +127,6 @@ export class Call {
   private lastServerStats: ServerStats | undefined;
   private roomImpairment: ImpairmentSettings | null = null;
   private readonly chatLog = new ChatLog();
-  private readonly speakerDetector = new SpeakerDetector();
-  private speakerTimer: ReturnType<typeof setInterval> | undefined;
-  private lastSpeakers = '';
   /** This page's screen share, while it lasts. */
   private screenShare: MediaStream | undefined;
   /** Screen tracks received, and the shares shown (a track whose sender says it shares). */
@@ -393,35 +384,6 @@ export class Call {
     await this.connection?.setScreen(null).catch((err: unknown) => console.warn('call: could not stop sharing on the server', err));
   }
 
-  /** Samples audio levels a few times a second for who is speaking (speakers.ts). */
-  private startSpeakerWatch(): void {
-    if (this.speakerTimer) return;
-    let busy = false;
-    this.speakerTimer = setInterval(() => {
-      const conn = this.connection;
-      const self = this.joined?.participantId;
-      if (busy || !conn || !self || this.currentState !== 'joined') return;
-      busy = true;
-      conn
-        .audioLevels(self)
-        .then((levels) => {
-          // A muted microphone still measures the room: it is not speech to the others.
-          if (this.local?.isMuted('audio')) levels.delete(self);
-          // Nor does someone who says they are muted, or has left.
-          for (const id of [...levels.keys()]) if (id !== self && (this.remotes.get(id)?.muted.audio ?? true)) levels.delete(id);
-          const speakers = this.speakerDetector.update(levels, performance.now());
-          const key = `${[...speakers.speaking].sort().join(',')}|${speakers.active ?? ''}`;
-          if (key === this.lastSpeakers) return;
-          this.lastSpeakers = key;
-          this.events.emit('speakers', speakers);
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          busy = false;
-        });
-    }, SPEAKER_SAMPLE_MS);
-  }
-
   /** Shows a participant's screen share while a track arrives and the participant says it shares. */
   private refreshScreens(): void {
     const ids = new Set([...this.screenTracks.keys(), ...this.shownScreens.keys()]);
@@ -537,7 +499,6 @@ export class Call {
     const transportProblem = transportChoiceProblem(result.iceServers, this.transport);
     if (transportProblem) this.notice(transportProblem);
     this.monitor.start();
-    this.startSpeakerWatch();
     void this.publish(conn, result);
   }
 
@@ -670,7 +631,6 @@ export class Call {
     if (!participant) return;
     this.remotes.delete(participantId);
     this.tileSizes.forget(participantId);
-    this.speakerDetector.forget(participantId);
     this.refreshScreens();
     this.events.emit('participant-left', { participant, reason });
   }
@@ -727,8 +687,6 @@ export class Call {
 
   /** Releases devices and received tracks; the participant list is kept for a last look. */
   private release(): void {
-    clearInterval(this.speakerTimer);
-    this.speakerTimer = undefined;
     this.tileSizes.close();
     this.monitor.stop();
     this.local?.stop();

@@ -2,14 +2,13 @@
 // of messages not yet seen), the call-quality panel toggle, and the red leave button.
 import type { MediaKind } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
-import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, peopleIcon, screenShareIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, screenShareIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
 
 export interface ControlBarActions {
   toggle(kind: MediaKind): void;
   toggleStats(): void;
   toggleChat(): void;
   toggleScreen(): void;
-  togglePeople(): void;
   leave(): void;
 }
 
@@ -24,8 +23,6 @@ export class ControlBar {
   private readonly stats: HTMLButtonElement;
   private readonly chat: HTMLButtonElement;
   private readonly screen: HTMLButtonElement;
-  private readonly people: HTMLButtonElement;
-  private readonly peopleCount = el('span', { class: 'badge count-badge', 'data-testid': 'people-count' });
   private readonly unread = el('span', { class: 'badge', 'data-testid': 'chat-unread' });
 
   constructor(actions: ControlBarActions) {
@@ -40,24 +37,11 @@ export class ControlBar {
     this.screen.addEventListener('click', () => actions.toggleScreen());
     // Browsers without getDisplayMedia (phones) cannot share a screen: no button.
     this.screen.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
-    this.people = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-people' }, icon(peopleIcon), this.peopleCount);
-    this.people.addEventListener('click', () => actions.togglePeople());
-    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.people, this.stats, leave);
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.stats, leave);
     this.update({ audio: false, video: false }, { audio: false, video: false });
     this.setStatsOpen(false);
     this.setChat(false, 0);
     this.setSharing(false);
-    this.setPeople(false, 1);
-  }
-
-  /** The people toggle's state, and how many are in the call (you included). */
-  setPeople(open: boolean, count: number): void {
-    const label = open ? 'Hide people' : `Show people (${count})`;
-    this.peopleCount.textContent = String(count);
-    this.people.classList.toggle('active', open);
-    this.people.setAttribute('aria-pressed', String(open));
-    this.people.setAttribute('aria-label', label);
-    this.people.title = label;
   }
 
   setSharing(sharing: boolean): void {

@@ -142,16 +142,6 @@ export class Publisher {
     return out;
   }
 
-  /** The microphone's level (0..1) as the browser measures what it sends; undefined without one. */
-  async audioLevel(): Promise<number | undefined> {
-    if (this.closed) return undefined;
-    let level: number | undefined;
-    (await this.pc.getStats()).forEach((stat: unknown) => {
-      if (isRecord(stat) && stat.type === 'media-source' && stat.kind === 'audio' && typeof stat.audioLevel === 'number') level = Math.max(level ?? 0, stat.audioLevel);
-    });
-    return level;
-  }
-
   /** The whole stats report as plain entries, for the quality figures. */
   async statsEntries(): Promise<StatsEntry[] | undefined> {
     if (this.closed) return undefined;

@@ -241,14 +241,6 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
     return this.publisher?.stats();
   }
 
-  /** Audio levels (0..1): each remote participant's microphone, and this page's under `selfId`. */
-  async audioLevels(selfId: string): Promise<Map<string, number>> {
-    const levels = (await this.subscriber?.audioLevels()) ?? new Map<string, number>();
-    const own = await this.publisher?.audioLevel();
-    if (own !== undefined) levels.set(selfId, own);
-    return levels;
-  }
-
   /** Both peer connections' full stats reports, for the quality figures. */
   async qualityStats(): Promise<CallStatsSnapshot> {
     const [publisher, subscriber] = await Promise.all([this.publisher?.statsEntries(), this.subscriber?.statsEntries()]);

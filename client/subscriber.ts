@@ -66,8 +66,6 @@ export class Subscriber {
   private mapping = new Map<string, TrackMapping>();
   /** Tracks handed out, by mid. */
   private readonly received = new Map<string, Received>();
-  /** Each audio stream's energy counters at the previous audioLevels(), by mid. */
-  private energy = new Map<string, { energy: number; duration: number }>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -118,33 +116,6 @@ export class Subscriber {
       if (stat.kind === 'audio' && typeof stat.bytesReceived === 'number') entry.audioBytesReceived += stat.bytesReceived;
       out.set(participantId, entry);
     });
-    return out;
-  }
-
-  /**
-   * Each participant's microphone level (0..1) since the previous call, from the decoded
-   * audio's energy (inbound-rtp totalAudioEnergy over totalSamplesDuration, the RMS level).
-   * Not RTP's audio-level header (the werift engine does not forward it, so
-   * getSynchronizationSources() says nothing there), and not `audioLevel`, which keeps its
-   * last value when a muted sender stops sending.
-   */
-  async audioLevels(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (this.closed) return out;
-    const seen = new Map<string, { energy: number; duration: number }>();
-    (await this.pc.getStats()).forEach((stat: unknown) => {
-      if (!isRecord(stat) || stat.type !== 'inbound-rtp' || stat.kind !== 'audio' || typeof stat.mid !== 'string') return;
-      const { totalAudioEnergy: energy, totalSamplesDuration: duration } = stat;
-      if (typeof energy !== 'number' || typeof duration !== 'number') return;
-      const mapped = this.mapping.get(stat.mid);
-      if (!mapped || mapped.source !== 'microphone') return;
-      seen.set(stat.mid, { energy, duration });
-      const before = this.energy.get(stat.mid);
-      const span = before ? duration - before.duration : 0;
-      const level = span > 0 ? Math.sqrt(Math.max(0, energy - before!.energy) / span) : 0;
-      out.set(mapped.participantId, Math.max(out.get(mapped.participantId) ?? 0, level));
-    });
-    this.energy = seen;
     return out;
   }
 

@@ -56,13 +56,6 @@ export class Tile {
     this.render();
   }
 
-  /** A ring while this participant speaks; `active` marks the active speaker (data-active-speaker). */
-  setSpeaking(speaking: boolean, active: boolean): void {
-    this.element.classList.toggle('speaking', speaking);
-    this.element.dataset.speaking = String(speaking);
-    this.element.dataset.activeSpeaker = String(active);
-  }
-
   setName(name: string): void {
     this.name = name;
     if (!this.options.local) this.label.textContent = name;
@@ -127,8 +120,7 @@ export class Tile {
   }
 }
 
-/** One or two letters for an avatar: the first and last word's first letters. */
-export function initials(name: string): string {
+function initials(name: string): string {
   const parts = name.trim().split(/\s+/).filter(Boolean);
   const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]] : parts;
   return letters.map((p) => [...(p ?? '')][0] ?? '').join('').toUpperCase() || '?';

@@ -4,8 +4,6 @@
 import type { ImpairmentSettings } from '../signaling/protocol.js';
 import { Call, type CallState } from './call.js';
 import { ChatPanel } from './chatPanel.js';
-import { PeoplePanel, type Person } from './peoplePanel.js';
-import type { Speakers } from './speakers.js';
 import { ControlBar } from './controlBar.js';
 import { el, icon } from './dom.js';
 import { downloadText } from './download.js';
@@ -38,8 +36,6 @@ export class CallPage {
   private readonly controls: ControlBar;
   private readonly stats: StatsPanel;
   private readonly chat: ChatPanel;
-  private readonly people: PeoplePanel;
-  private speakers: Speakers = { speaking: new Set(), active: undefined };
   private readonly screens: ScreenTiles;
   private readonly stage: HTMLElement;
   /** Messages from others that arrived while the chat panel was closed. */
@@ -74,7 +70,6 @@ export class CallPage {
       toggleStats: () => this.setStatsOpen(!this.stats.open),
       toggleChat: () => this.setChatOpen(!this.chat.open),
       toggleScreen: () => void this.toggleScreen(),
-      togglePeople: () => this.setPeopleOpen(!this.people.open),
       leave: () => void this.call?.leave(),
     });
     this.stats = new StatsPanel({
@@ -84,7 +79,6 @@ export class CallPage {
     });
     this.screens = new ScreenTiles((presenting) => this.stage.classList.toggle('presenting', presenting));
     this.stage = el('main', { class: 'stage' }, this.screens.element, this.grid.element);
-    this.people = new PeoplePanel(() => this.setPeopleOpen(false));
     this.chat = new ChatPanel({ close: () => this.setChatOpen(false), send: (text) => this.sendChat(text) });
     this.impairmentChip.hidden = true;
     this.audioUnlock = el('button', { type: 'button', class: 'audio-unlock', 'data-testid': 'enable-audio' }, icon(speakerIcon), 'Click to enable audio');
@@ -126,7 +120,7 @@ export class CallPage {
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
         el('div', { class: 'header-actions' }, this.audioUnlock, this.renameButton, this.transportSwitch, copyLink),
       ),
-      el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element, this.people.element),
+      el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element),
       this.controls.element,
     );
     this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element, this.rename.element);
@@ -229,16 +223,6 @@ export class CallPage {
     on.push(call.on('server-stats', () => this.renderStats()));
     on.push(call.on('impairment', ({ settings }) => this.showImpairment(call, settings)));
     on.push(
-      call.on('speakers', (speakers) => {
-        this.speakers = speakers;
-        this.grid.setSpeakers(speakers, call.participantId);
-        this.renderPeople();
-      }),
-    );
-    for (const event of ['participant-joined', 'participant-left', 'participant-updated', 'quality', 'local-media-changed', 'local-screen-changed', 'name-changed'] as const) {
-      on.push(call.on(event, () => this.renderPeople()));
-    }
-    on.push(
       call.on('local-screen-changed', ({ stream }) => {
         this.screens.set('local', 'Your screen', stream);
         this.controls.setSharing(stream !== undefined);
@@ -285,9 +269,6 @@ export class CallPage {
     this.stats.clear();
     this.setChatOpen(false);
     this.chat.clear();
-    this.setPeopleOpen(false);
-    this.people.clear();
-    this.speakers = { speaking: new Set(), active: undefined };
     this.unreadChat = 0;
     this.controls.setChat(false, 0);
     this.rename.close();
@@ -314,7 +295,6 @@ export class CallPage {
         this.grid.setLocal(call.name, local.stream, { audio: local.muted.audio || !local.available.audio, video: local.muted.video || !local.available.video });
         this.controls.update(local.available, local.muted);
         this.updateCount();
-        this.renderPeople();
         this.showOwnName(call.name);
         this.stats.setAdmin(call.grants?.admin ?? false);
         this.showImpairment(call, call.impairment);
@@ -343,10 +323,9 @@ export class CallPage {
     }
   }
 
-  /** One side panel at a time: chat, people and the call-quality figures take turns. */
+  /** One side panel at a time: chat and the call-quality figures take turns. */
   private setChatOpen(open: boolean): void {
     if (open && this.stats.open) this.setStatsOpen(false);
-    if (open && this.people.open) this.setPeopleOpen(false);
     this.chat.setOpen(open);
     if (open) this.unreadChat = 0;
     this.controls.setChat(open, this.unreadChat);
@@ -403,24 +382,8 @@ export class CallPage {
     }
   }
 
-  private setPeopleOpen(open: boolean): void {
-    if (open && this.stats.open) this.setStatsOpen(false);
-    if (open && this.chat.open) this.setChatOpen(false);
-    this.people.setOpen(open);
-    this.renderPeople();
-  }
-
-  /** The people panel (while open) and the count on its button. */
-  private renderPeople(): void {
-    const call = this.call;
-    const list = call ? peopleOf(call, this.speakers) : [];
-    this.controls.setPeople(this.people.open, Math.max(1, list.length));
-    if (this.people.open) this.people.render(list);
-  }
-
   private setStatsOpen(open: boolean): void {
     if (open && this.chat.open) this.setChatOpen(false);
-    if (open && this.people.open) this.setPeopleOpen(false);
     this.stats.setOpen(open);
     this.controls.setStatsOpen(open);
     this.call?.setDetailedQuality(open);
@@ -494,34 +457,6 @@ export class CallPage {
       this.toasts.show(url);
     }
   }
-}
-
-/** Everyone in the call for the people panel: this page first, then the others in join order. */
-function peopleOf(call: Call, speakers: Speakers): Person[] {
-  const selfId = call.participantId ?? 'self';
-  const local = call.localMedia;
-  const report = call.quality;
-  const self: Person = {
-    id: selfId,
-    name: call.name,
-    self: true,
-    audioOff: local.muted.audio || !local.available.audio,
-    videoOff: local.muted.video || !local.available.video,
-    screen: call.sharingScreen,
-    speaking: speakers.speaking.has(selfId),
-    quality: report?.uplink,
-  };
-  const others = call.participants().map(({ info }): Person => ({
-    id: info.id,
-    name: info.name,
-    self: false,
-    audioOff: info.muted.audio || !info.publishing.includes('audio'),
-    videoOff: info.muted.video || !info.publishing.includes('video'),
-    screen: info.screen,
-    speaking: speakers.speaking.has(info.id),
-    quality: report?.remotes.find((r) => r.participantId === info.id),
-  }));
-  return [self, ...others];
 }
 
 function probeView(call: Call): ProbeView | undefined {

@@ -3,7 +3,6 @@
 import type { PictureSize } from '../signaling/layers.js';
 import type { ParticipantInfo } from '../signaling/protocol.js';
 import { el } from './dom.js';
-import type { Speakers } from './speakers.js';
 import type { QualityReport } from './stats/report.js';
 import { Tile } from './tile.js';
 
@@ -105,12 +104,6 @@ export class VideoGrid {
   setQuality(report: QualityReport): void {
     this.local?.setQuality(report.uplink);
     for (const [id, tile] of this.remotes) tile.setQuality(report.remotes.find((r) => r.participantId === id));
-  }
-
-  /** Rings the tiles of those speaking (`selfId` is this page's own tile). */
-  setSpeakers(speakers: Speakers, selfId: string | undefined): void {
-    this.local?.setSpeaking(selfId !== undefined && speakers.speaking.has(selfId), selfId !== undefined && speakers.active === selfId);
-    for (const [id, tile] of this.remotes) tile.setSpeaking(speakers.speaking.has(id), speakers.active === id);
   }
 
   /** Every badge says "Reconnecting" while the call's connection to the server is down. */
