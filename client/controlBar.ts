@@ -45,30 +45,18 @@ export class ControlBar {
   }
 
   setSharing(sharing: boolean): void {
-    const label = sharing ? 'Stop sharing your screen' : 'Share your screen';
-    this.screen.classList.toggle('active', sharing);
-    this.screen.setAttribute('aria-pressed', String(sharing));
-    this.screen.setAttribute('aria-label', label);
-    this.screen.title = label;
+    setToggle(this.screen, sharing, sharing ? 'Stop sharing your screen' : 'Share your screen');
   }
 
   /** The chat toggle's state, and how many messages arrived while the panel was closed. */
   setChat(open: boolean, unread: number): void {
     this.unread.hidden = unread === 0;
     this.unread.textContent = unread > 99 ? '99+' : String(unread);
-    const label = open ? 'Hide chat' : unread > 0 ? `Show chat (${unread} unread)` : 'Show chat';
-    this.chat.classList.toggle('active', open);
-    this.chat.setAttribute('aria-pressed', String(open));
-    this.chat.setAttribute('aria-label', label);
-    this.chat.title = label;
+    setToggle(this.chat, open, open ? 'Hide chat' : unread > 0 ? `Show chat (${unread} unread)` : 'Show chat');
   }
 
   setStatsOpen(open: boolean): void {
-    const label = open ? 'Hide stats' : 'Show stats';
-    this.stats.classList.toggle('active', open);
-    this.stats.setAttribute('aria-pressed', String(open));
-    this.stats.setAttribute('aria-label', label);
-    this.stats.title = label;
+    setToggle(this.stats, open, open ? 'Hide stats' : 'Show stats');
   }
 
   update(available: Record<MediaKind, boolean>, muted: Record<MediaKind, boolean>): void {
@@ -91,4 +79,12 @@ export class ControlBar {
     button.addEventListener('click', () => actions.toggle(kind));
     return button;
   }
+}
+
+/** A toggle button's pressed state, shown (active) and told (aria-pressed), with its name and tooltip. */
+function setToggle(button: HTMLButtonElement, pressed: boolean, label: string): void {
+  button.classList.toggle('active', pressed);
+  button.setAttribute('aria-pressed', String(pressed));
+  button.setAttribute('aria-label', label);
+  button.title = label;
 }

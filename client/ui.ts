@@ -356,30 +356,17 @@ export class CallPage {
   private async setName(name: string): Promise<void> {
     const call = this.call;
     if (!call) throw new Error('Not in a call.');
-    try {
-      await call.setName(name);
-    } catch (err) {
-      if (err instanceof CallError && err.code === 'request-failed') {
-        if (err.details.serverCode === 'RATE_LIMITED') throw new Error('Too many changes in a row. Wait a moment and save again.');
-        throw new Error(`Not changed: ${String(err.details.cause ?? err.details.serverCode)}`);
-      }
-      throw err;
-    }
+    await call.setName(name).catch((err: unknown) => {
+      throw refusal(err, 'Not changed', 'Too many changes in a row. Wait a moment and save again.');
+    });
   }
 
   private async sendChat(text: string): Promise<void> {
     const call = this.call;
     if (!call) throw new Error('Not in a call.');
-    try {
-      await call.sendChat(text);
-    } catch (err) {
-      if (err instanceof CallError && err.code === 'request-failed') {
-        if (err.details.serverCode === 'RATE_LIMITED') throw new Error('You are sending messages too fast. Wait a moment and send again.');
-        throw new Error(`Not sent: ${String(err.details.cause ?? err.details.serverCode)}`);
-      }
-      if (err instanceof CallError) throw new Error(`Not sent: ${err.message}`);
-      throw err;
-    }
+    await call.sendChat(text).catch((err: unknown) => {
+      throw refusal(err, 'Not sent', 'You are sending messages too fast. Wait a moment and send again.');
+    });
   }
 
   private setStatsOpen(open: boolean): void {
@@ -457,6 +444,18 @@ export class CallPage {
       this.toasts.show(url);
     }
   }
+}
+
+/**
+ * What a dialog or box says when a request of its failed: `tooFast` for RATE_LIMITED, else
+ * `prefix` and the server's reason (or the call's error); a bad value (invalid-input)
+ * keeps its own message.
+ */
+function refusal(err: unknown, prefix: string, tooFast: string): Error {
+  if (!(err instanceof CallError)) return err instanceof Error ? err : new Error(String(err));
+  if (err.code === 'request-failed') return new Error(err.details.serverCode === 'RATE_LIMITED' ? tooFast : `${prefix}: ${String(err.details.cause ?? err.details.serverCode)}`);
+  if (err.code === 'invalid-input') return err;
+  return new Error(`${prefix}: ${err.message}`);
 }
 
 function probeView(call: Call): ProbeView | undefined {

@@ -50,6 +50,11 @@ export interface PublishOptions {
   screen?: string;
 }
 
+/** A publish's options from a message that carries them (a request, a relayed op), without the fields it leaves out. */
+export function publishOptions(msg: { video?: PictureSize | undefined; screen?: string | undefined }): PublishOptions {
+  return { ...(msg.video ? { video: msg.video } : {}), ...(msg.screen ? { screen: msg.screen } : {}) };
+}
+
 /**
  * The SFU's own view of one stream of a participant's call, sent in `media-stats`.
  * `inbound`: what the SFU receives from this participant (its uplink), measured per

@@ -14,10 +14,9 @@ import {
   type JoinResult,
   type LeaveReason,
   type MediaCapabilities,
-  type PublishOptions,
+  publishOptions,
   type ServerMessage,
 } from './protocol.js';
-import type { PictureSize } from './layers.js';
 import { MEDIA_ABUSE_REASON, refusalOf } from './mediaRefusal.js';
 import { PublishGuard } from './publishGuard.js';
 import type { MemberRef, RoomService } from './roomService.js';
@@ -405,9 +404,4 @@ class TokenBucket {
     this.tokens -= 1;
     return true;
   }
-}
-
-/** What a publish request says besides its SDP, without the fields it leaves out. */
-function publishOptions(msg: { video?: PictureSize | undefined; screen?: string | undefined }): PublishOptions {
-  return { ...(msg.video ? { video: msg.video } : {}), ...(msg.screen ? { screen: msg.screen } : {}) };
 }

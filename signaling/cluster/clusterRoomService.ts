@@ -14,7 +14,7 @@ import { CodedError, codeOf, protocolErrorOf } from '../errors.js';
 import { refusalOf } from '../mediaRefusal.js';
 import type { Logger } from '../log.js';
 import type { PictureSize } from '../layers.js';
-import { CHAT_HISTORY, ErrorCode, type PublishOptions, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
+import { CHAT_HISTORY, ErrorCode, publishOptions, type PublishOptions, type ChatMessage, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage, type VideoSizeResult } from '../protocol.js';
 import type { MemberSink } from '../room.js';
 import {
   GoneError,
@@ -405,7 +405,7 @@ export class ClusterRoomService implements RoomService {
       case 'join':
         return this.hostJoin(body.join, from, (participantId) => this.relaySink(from, participantId), body.resumeParticipantId);
       case 'publish':
-        return this.local.publish(body.ref, body.sdp, { ...(body.video ? { video: body.video } : {}), ...(body.screen ? { screen: body.screen } : {}) });
+        return this.local.publish(body.ref, body.sdp, publishOptions(body));
       case 'answer':
         return this.local.answer(body.ref, body.sdp);
       case 'mute':
