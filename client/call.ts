@@ -6,7 +6,7 @@ import { CloseCode, type ChatMessage, type ImpairmentSettings, type JoinResult, 
 import { Emitter, type Listener } from './emitter.js';
 import { ChatLog, type ChatLogChange } from './chatLog.js';
 import { CallError, toCallError } from './errors.js';
-import { LocalMedia, type MediaGetter } from './localMedia.js';
+import { LocalMedia, type MediaGetter, type PreferredDevices } from './localMedia.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
 import { DEFAULT_QUALITY_INTERVALS, QualityMonitor, type QualityIntervals } from './qualityMonitor.js';
 import { ReconnectPolicy } from './reconnect.js';
@@ -99,6 +99,13 @@ export interface CallOptions {
   qualityIntervals?: Partial<QualityIntervals>;
   /** Which network path media may take; auto by default. */
   transport?: TransportChoice;
+  /**
+   * The camera and microphone already open for the pre-join preview: the call takes them
+   * over (and stops them when it ends) instead of asking for devices again.
+   */
+  media?: Promise<LocalMedia>;
+  /** Devices to ask for when the call opens its own (remembered choices). */
+  devices?: PreferredDevices;
 }
 
 export class Call {
@@ -107,6 +114,10 @@ export class Call {
   private readonly url: string;
   private readonly policy: ReconnectPolicy;
   private readonly getUserMedia: MediaGetter | undefined;
+  private readonly providedMedia: Promise<LocalMedia> | undefined;
+  private readonly preferredDevices: PreferredDevices;
+  /** Device switches go one at a time, in the order asked. */
+  private deviceSwitch: Promise<void> = Promise.resolve();
   /** Which network path media may take. */
   readonly transport: TransportChoice;
 
@@ -142,6 +153,8 @@ export class Call {
     this.url = options.signalingUrl ?? signalingUrl();
     this.policy = options.reconnectPolicy ?? new ReconnectPolicy();
     this.getUserMedia = options.getUserMedia;
+    this.providedMedia = options.media;
+    this.preferredDevices = options.devices ?? {};
     this.transport = options.transport ?? 'auto';
     this.monitor = new QualityMonitor(
       async () => {
@@ -253,6 +266,41 @@ export class Call {
       // After a reconnect the new connection re-sends the mute state, so a lost one does no harm.
       await conn.setMuted(kind, muted).catch((err: unknown) => console.warn('call: mute not sent', err));
     }
+  }
+
+  /** The device behind this page's microphone (audio) or camera (video), if it has one. */
+  deviceId(kind: MediaKind): string | undefined {
+    return this.local?.deviceId(kind);
+  }
+
+  /**
+   * Switches this page's microphone or camera to `deviceId` during the call: the new track
+   * replaces the old one on the connection (no renegotiation, the others keep their tile),
+   * keeps the mute state, and the old device is released. Rejects (and changes nothing)
+   * when the device cannot be opened or the page has no track of that kind to replace.
+   */
+  useDevice(kind: MediaKind, deviceId: string): Promise<void> {
+    const run = this.deviceSwitch.then(async () => {
+      const local = this.local;
+      if (!local?.has(kind)) throw new CallError('invalid-input', kind === 'audio' ? 'This call has no microphone to switch.' : 'This call has no camera to switch.');
+      if (local.deviceId(kind) === deviceId) return;
+      const track = await LocalMedia.open(kind, deviceId, this.getUserMedia);
+      if (this.ended || this.local !== local) {
+        track.stop();
+        return;
+      }
+      try {
+        // Not published yet (joining, reconnecting): the coming publish sends the stream as it is.
+        await this.connection?.replaceTrack(track);
+      } catch (err) {
+        track.stop();
+        throw err;
+      }
+      local.replace(track);
+      this.events.emit('local-media-changed', this.localMedia);
+    });
+    this.deviceSwitch = run.catch(() => undefined);
+    return run;
   }
 
   /** Leaves the room, closes the connections and releases the devices. */
@@ -527,7 +575,7 @@ export class Call {
 
   /** Asks for the devices once per call; reconnects reuse the same tracks. */
   private acquireLocal(): Promise<LocalMedia> {
-    this.localPending ??= LocalMedia.acquire(this.getUserMedia).then((local) => {
+    this.localPending ??= (this.providedMedia ?? LocalMedia.acquire(this.getUserMedia, this.preferredDevices)).then((local) => {
       if (this.ended) {
         local.stop();
         return local;
@@ -690,6 +738,8 @@ export class Call {
     this.tileSizes.close();
     this.monitor.stop();
     this.local?.stop();
+    // Preview devices handed over but never used (a viewer, a failed join) are released too.
+    this.providedMedia?.then((media) => media.stop()).catch(() => undefined);
     this.applyTracks(new Map());
     for (const t of this.screenShare?.getTracks() ?? []) t.stop();
     this.screenShare = undefined;

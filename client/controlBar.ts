@@ -1,14 +1,16 @@
-// The bottom bar: round microphone and camera toggles, the chat toggle (with the count
-// of messages not yet seen), the call-quality panel toggle, and the red leave button.
+// The bottom bar: round microphone and camera toggles, the screen share and chat toggles
+// (with the count of messages not yet seen), the call-quality panel toggle, the devices
+// dialog, and the red leave button.
 import type { MediaKind } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
-import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, screenShareIcon, micIcon, micOffIcon, statsIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, screenShareIcon, micIcon, micOffIcon, settingsIcon, statsIcon } from './icons.js';
 
 export interface ControlBarActions {
   toggle(kind: MediaKind): void;
   toggleStats(): void;
   toggleChat(): void;
   toggleScreen(): void;
+  openDevices(): void;
   leave(): void;
 }
 
@@ -37,7 +39,9 @@ export class ControlBar {
     this.screen.addEventListener('click', () => actions.toggleScreen());
     // Browsers without getDisplayMedia (phones) cannot share a screen: no button.
     this.screen.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
-    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.stats, leave);
+    const devices = el('button', { type: 'button', class: 'round', 'data-testid': 'open-devices', title: 'Camera, microphone and speaker', 'aria-label': 'Camera, microphone and speaker' }, icon(settingsIcon));
+    devices.addEventListener('click', () => actions.openDevices());
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.stats, devices, leave);
     this.update({ audio: false, video: false }, { audio: false, video: false });
     this.setStatsOpen(false);
     this.setChat(false, 0);

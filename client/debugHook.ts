@@ -17,6 +17,8 @@ export interface CallDebugHook {
   probes(): ProbeSummary | undefined;
   /** Every probe of the last minute per path, and `now` on the same clock (for figures over a window). */
   probeSamples(): { now: number; samples: Record<ProbePath, ProbeSample[]> } | undefined;
+  /** The ids of the devices behind this page's microphone (audio) and camera (video). */
+  localDevices(): { audio: string | undefined; video: string | undefined };
   openStats(): void;
 }
 
@@ -40,6 +42,7 @@ export function installDebugHook(page: DebugHookSource): void {
     },
     probes: () => current()?.probes(),
     probeSamples: () => current()?.probeSamples(),
+    localDevices: () => ({ audio: current()?.deviceId('audio'), video: current()?.deviceId('video') }),
     openStats: () => page.openStats(),
   });
   Object.defineProperty(window, '__call', { value: hook, writable: false, enumerable: false, configurable: false });

@@ -52,6 +52,8 @@ export class Publisher {
   readonly probeChannels: ProbeChannels;
   /** The screen share's transceiver, once shared: kept (inactive) after a stop, reused for the next share. */
   private screen: RTCRtpTransceiver | undefined;
+  /** The camera's and microphone's transceivers, as published. */
+  private readonly devices = new Map<string, RTCRtpTransceiver>();
   /** Offers go one at a time: a share started while the camera's publish runs waits for it. */
   private negotiation: Promise<void> = Promise.resolve();
   private closed = false;
@@ -83,9 +85,21 @@ export class Publisher {
     if (this.closed) throw new Error('publisher is closed');
     for (const track of tracks) {
       const sendEncodings = options.simulcast && track.kind === 'video' ? simulcastLayers(track.getSettings().height) : undefined;
-      this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) });
+      this.devices.set(track.kind, this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], ...(sendEncodings ? { sendEncodings } : {}) }));
     }
     await this.negotiate(exchange);
+  }
+
+  /**
+   * Sends `track` (another camera or microphone) in place of the published one of its kind,
+   * without an offer: the SFU and the others see the same track carry the new device.
+   * False when nothing of that kind was published (the caller then publishes anew).
+   */
+  async replaceTrack(track: MediaStreamTrack): Promise<boolean> {
+    const transceiver = this.devices.get(track.kind);
+    if (this.closed || !transceiver) return false;
+    await transceiver.sender.replaceTrack(track);
+    return true;
   }
 
   /**

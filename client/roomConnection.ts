@@ -177,6 +177,15 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   }
 
   /**
+   * Sends another camera or microphone in place of the published one, without renegotiating.
+   * False when nothing of its kind is being published yet: the next publish takes the page's
+   * tracks as they are then.
+   */
+  async replaceTrack(track: MediaStreamTrack): Promise<boolean> {
+    return (await this.publisher?.replaceTrack(track)) ?? false;
+  }
+
+  /**
    * Starts sharing `track` as this participant's screen, or stops (null), on the publisher
    * connection (made now if the page sends nothing else). The SFU is told which m-line is
    * the screen; a stopped share leaves it inactive, and sharing again reuses it.

@@ -25,6 +25,8 @@ export class Tile {
   private quality: LinkQuality | undefined;
   private stream: MediaStream | undefined;
   private muted = { audio: false, video: false };
+  /** The speaker chosen for this tile's sound; undefined: the system's default. */
+  private sink: string | undefined;
 
   constructor(private readonly options: TileOptions) {
     this.name = options.name;
@@ -33,6 +35,9 @@ export class Tile {
     this.video.playsInline = true;
     // The local tile never plays this page's own microphone back.
     this.video.muted = options.local;
+    this.video.addEventListener('playing', () => {
+      this.applySink().catch((err: unknown) => console.warn('tile: could not use the chosen speaker', err));
+    });
     this.avatar = el('div', { class: 'avatar' }, initials(options.name));
     this.micMarker = icon(micOffIcon, 'marker');
     // Read out as well as seen: "Microphone off" beside the name.
@@ -85,6 +90,21 @@ export class Tile {
     this.stream = stream;
     this.render();
     if (stream && stream.getTracks().length > 0) this.play();
+  }
+
+  /**
+   * Plays this tile's sound on the speaker `deviceId` (remote tiles only; the local one is
+   * silent). Chromium aborts a change made while a new stream is still loading, so the
+   * choice is applied again once the video plays.
+   */
+  async setAudioOutput(deviceId: string): Promise<void> {
+    if (this.options.local) return;
+    this.sink = deviceId;
+    await this.applySink();
+  }
+
+  private async applySink(): Promise<void> {
+    if (this.sink && this.video.sinkId !== this.sink) await this.video.setSinkId(this.sink);
   }
 
   /** Turns the sound on after a click allowed it (remote tiles only). */

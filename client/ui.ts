@@ -5,6 +5,9 @@ import type { ImpairmentSettings } from '../signaling/protocol.js';
 import { Call, type CallState } from './call.js';
 import { ChatPanel } from './chatPanel.js';
 import { ControlBar } from './controlBar.js';
+import { DeviceDialog } from './deviceDialog.js';
+import { DevicePreview } from './devicePreview.js';
+import { canChooseSpeaker, findChoice, listDevices, loadDeviceChoice } from './devices.js';
 import { el, icon } from './dom.js';
 import { downloadText } from './download.js';
 import { CallError } from './errors.js';
@@ -50,6 +53,8 @@ export class CallPage {
   private readonly audioUnlock: HTMLButtonElement;
   private readonly transportSwitch: HTMLSelectElement;
   private readonly rename: RenameDialog;
+  private readonly preview = new DevicePreview();
+  private readonly devices: DeviceDialog;
   private readonly renameButton: HTMLButtonElement;
   private readonly renameLabel = el('span', { class: 'rename-label', 'data-testid': 'own-name' });
   private unsubscribe: (() => void)[] = [];
@@ -70,6 +75,7 @@ export class CallPage {
       toggleStats: () => this.setStatsOpen(!this.stats.open),
       toggleChat: () => this.setChatOpen(!this.chat.open),
       toggleScreen: () => void this.toggleScreen(),
+      openDevices: () => this.devices.open(),
       leave: () => void this.call?.leave(),
     });
     this.stats = new StatsPanel({
@@ -96,12 +102,26 @@ export class CallPage {
     );
     this.transportSwitch.addEventListener('change', () => this.switchTransport(parseTransportChoice(this.transportSwitch.value)));
     this.rename = new RenameDialog((name) => this.setName(name));
+    this.devices = new DeviceDialog({
+      inUse: () => ({
+        camera: this.call?.deviceId('video'),
+        microphone: this.call?.deviceId('audio'),
+        speaker: this.grid.audioOutput,
+        microphoneTrack: this.call?.localMedia.stream?.getAudioTracks()[0],
+      }),
+      useDevice: async (kind, id) => {
+        const call = this.call;
+        if (!call) throw new Error('Not in a call.');
+        await call.useDevice(kind === 'camera' ? 'video' : 'audio', id);
+      },
+      useSpeaker: (id) => this.grid.setAudioOutput(id),
+    });
     this.renameButton = el('button', { type: 'button', class: 'ghost', 'data-testid': 'rename', title: 'Change your name' }, icon(pencilIcon), this.renameLabel);
     this.renameButton.addEventListener('click', () => this.rename.open(this.call?.name ?? ''));
     const copyLink = el('button', { type: 'button', class: 'ghost', title: 'Copy the link to this room' }, icon(linkIcon), 'Copy link');
     copyLink.addEventListener('click', () => void this.copyLink());
 
-    this.formScreen = el('section', { class: 'screen form-screen' }, this.form.element);
+    this.formScreen = el('section', { class: 'screen form-screen' }, el('div', { class: 'join-card' }, this.preview.element, this.form.element));
     const cancel = el('button', { type: 'button', class: 'ghost', 'data-testid': 'cancel-join' }, 'Cancel');
     cancel.addEventListener('click', () => void this.call?.leave());
     this.joiningScreen = el(
@@ -123,7 +143,7 @@ export class CallPage {
       el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element),
       this.controls.element,
     );
-    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element, this.rename.element);
+    this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element, this.rename.element, this.devices.element);
     this.setBodyState('idle');
     this.show('form');
   }
@@ -145,6 +165,7 @@ export class CallPage {
   showForm(values: Partial<JoinFormValues> = {}): void {
     this.form.fill({ room: values.room ?? '', name: values.name ?? loadName(), transport: values.transport ?? 'auto', problems: values.problems });
     this.show('form');
+    this.preview.start();
     this.form.focus();
   }
 
@@ -165,7 +186,9 @@ export class CallPage {
     saveName(name);
     this.form.fill({ room, name, transport });
     this.transportSwitch.value = transport;
-    const call = new Call({ transport });
+    // The preview's devices if the form was shown, else the ones chosen last time.
+    const remembered = loadDeviceChoice();
+    const call = new Call({ transport, media: this.preview.take(), devices: { audio: remembered.microphone?.id, video: remembered.camera?.id } });
     this.call = call;
     this.attach(call);
     this.roomTitle.textContent = room;
@@ -272,6 +295,7 @@ export class CallPage {
     this.unreadChat = 0;
     this.controls.setChat(false, 0);
     this.rename.close();
+    this.devices.close();
     this.screens.clear();
     this.controls.setSharing(false);
     this.impairmentChip.hidden = true;
@@ -290,6 +314,8 @@ export class CallPage {
         if (previous === 'reconnecting') {
           this.notice.clear();
           this.toasts.show('Reconnected');
+        } else {
+          void this.useRememberedSpeaker();
         }
         const local = call.localMedia;
         this.grid.setLocal(call.name, local.stream, { audio: local.muted.audio || !local.available.audio, video: local.muted.video || !local.available.video });
@@ -329,6 +355,14 @@ export class CallPage {
     this.chat.setOpen(open);
     if (open) this.unreadChat = 0;
     this.controls.setChat(open, this.unreadChat);
+  }
+
+  /** Plays the call on the speaker chosen last time, if the browser still has it. */
+  private async useRememberedSpeaker(): Promise<void> {
+    const remembered = loadDeviceChoice().speaker;
+    if (!remembered || !canChooseSpeaker()) return;
+    const speaker = findChoice(remembered, (await listDevices()).speaker);
+    if (speaker) await this.grid.setAudioOutput(speaker.id).catch((err: unknown) => console.warn('page: could not use the remembered speaker', err));
   }
 
   private showOwnName(name: string): void {

@@ -26,6 +26,8 @@ export class VideoGrid {
   private local: Tile | undefined;
   private readonly remotes = new Map<string, Tile>();
   private reconnecting = false;
+  /** The speaker chosen for the call's sound; undefined: the system's default. */
+  private speaker: string | undefined;
   /** Watches each remote tile's drawn size, for the simulcast layer it calls for. */
   private readonly tileSizes: ResizeObserver;
 
@@ -77,6 +79,8 @@ export class VideoGrid {
     this.tileSizes.observe(tile.element);
     tile.setMuted(markers(participant));
     tile.setStream(stream);
+    // A refusal now is tried again when the video plays (Tile.setAudioOutput).
+    if (this.speaker) tile.setAudioOutput(this.speaker).catch(() => undefined);
     this.layout();
   }
 
@@ -111,6 +115,16 @@ export class VideoGrid {
     this.reconnecting = reconnecting;
     this.local?.setReconnecting(reconnecting);
     for (const tile of this.remotes.values()) tile.setReconnecting(reconnecting);
+  }
+
+  get audioOutput(): string | undefined {
+    return this.speaker;
+  }
+
+  /** Plays every remote tile's sound, and later ones', on the speaker `deviceId`. Rejects when the browser refuses it. */
+  async setAudioOutput(deviceId: string): Promise<void> {
+    await Promise.all([...this.remotes.values()].map((tile) => tile.setAudioOutput(deviceId)));
+    this.speaker = deviceId;
   }
 
   enableAudio(): void {

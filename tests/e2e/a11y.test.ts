@@ -76,6 +76,10 @@ describe('keyboard and screen reader', () => {
     expect(snapshot).toContain('textbox "Your name"');
     expect(snapshot).toContain('combobox "Media transport"');
     expect(snapshot).toContain('button "Join"');
+    // The device check beside the form: the three pickers and the microphone's level.
+    await expect.poll(() => page.getByTestId('join-camera').locator('option').count()).toBeGreaterThan(0);
+    const devices = await page.getByTestId('device-preview').ariaSnapshot();
+    for (const part of ['combobox "Camera"', 'combobox "Microphone"', 'combobox "Speaker"', 'meter "Microphone level"']) expect(devices, devices).toContain(part);
     expect(snapshot, snapshot).not.toMatch(UNNAMED);
 
     const reached = await tabThrough(page);
@@ -90,13 +94,13 @@ describe('keyboard and screen reader', () => {
     await waitFor(() => page.evaluate(() => document.body.dataset.callState === 'joined'), 10_000, 'Kay joined from the keyboard');
   });
 
-  it('the call page: every button named, Tab reaches each one (and the stats panel, the chat panel and the name dialog opened with Enter), each visibly focused', async () => {
+  it('the call page: every button named, Tab reaches each one (and the stats panel, the chat panel, the name dialog and the devices dialog opened with Enter), each visibly focused', async () => {
     const page = await openCall(browser, server.url, 'a11y-call', 'Alice');
     pages.push(page);
     await page.getByRole('button', { name: 'Mute microphone' }).waitFor();
 
     const snapshot = await page.locator('body').ariaSnapshot();
-    for (const name of ['Mute microphone', 'Turn camera off', 'Show chat', 'Show stats', 'Leave', 'Copy link', 'Change your name (Alice)']) expect(snapshot).toContain(`button "${name}"`);
+    for (const name of ['Mute microphone', 'Turn camera off', 'Show chat', 'Show stats', 'Camera, microphone and speaker', 'Leave', 'Copy link', 'Change your name (Alice)']) expect(snapshot).toContain(`button "${name}"`);
     expect(snapshot, snapshot).not.toMatch(UNNAMED);
     if (process.env.E2E_SCREENSHOTS) {
       await page.keyboard.press('Tab');
@@ -149,5 +153,20 @@ describe('keyboard and screen reader', () => {
     for (const f of reached) expect(f.visibleMark, `${f.key} has no visible focus mark`).toBe(true);
     await page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible()).toBe(false);
+
+    // The devices dialog: modal too, its pickers named, Done closes it.
+    await page.getByRole('button', { name: 'Camera, microphone and speaker' }).focus();
+    await page.keyboard.press('Enter');
+    const devices = page.getByTestId('devices-dialog');
+    await devices.waitFor();
+    await expect.poll(() => page.getByTestId('devices-camera').isEnabled()).toBe(true);
+    const pickers = await devices.ariaSnapshot();
+    for (const part of ['combobox "Camera"', 'combobox "Microphone"', 'combobox "Speaker"', 'meter "Microphone level"', 'button "Done"']) expect(pickers, pickers).toContain(part);
+    expect(pickers, pickers).not.toMatch(UNNAMED);
+    reached = await tabThrough(page);
+    expect(reached.map((f) => f.key).sort()).toEqual(['button:devices-done', 'select:devices-camera', 'select:devices-microphone', 'select:devices-speaker']);
+    for (const f of reached) expect(f.visibleMark, `${f.key} has no visible focus mark`).toBe(true);
+    await page.getByTestId('devices-done').press('Enter');
+    await expect.poll(() => devices.isVisible()).toBe(false);
   });
 });

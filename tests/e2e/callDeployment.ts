@@ -3,7 +3,7 @@
 // test, everything stopped after the last.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
+import { launchChromium, type ChromiumOptions } from '../helpers/browser.js';
 import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import type { Shape } from '../helpers/signalingServer.js';
@@ -16,7 +16,7 @@ export interface CallDeployment {
   pages: Page[];
 }
 
-export function useCallDeployment(shape: Shape, env: Record<string, string> = {}): CallDeployment {
+export function useCallDeployment(shape: Shape, env: Record<string, string> = {}, chromium: ChromiumOptions = {}): CallDeployment {
   let cluster: ClusterHandle | undefined;
   const deployment = { servers: [], pages: [] } as unknown as CallDeployment;
 
@@ -27,7 +27,7 @@ export function useCallDeployment(shape: Shape, env: Record<string, string> = {}
       cluster = await startCluster(3, env);
       deployment.servers = cluster.nodes;
     }
-    deployment.browser = await launchChromium();
+    deployment.browser = await launchChromium(chromium);
   });
 
   afterEach(async () => {
