@@ -122,6 +122,11 @@ export class Publisher {
     await this.negotiate(exchange);
   }
 
+  /** The screen share's m-line, once shared: its stream is not the camera's, for the quality figures. */
+  get screenMid(): string | undefined {
+    return this.screen?.mid ?? undefined;
+  }
+
   private negotiate(exchange: PublishExchange): Promise<void> {
     const run = this.negotiation.then(async () => {
       if (this.closed) return;

@@ -23,6 +23,8 @@ export interface CallStatsSnapshot {
   owners: StreamOwners;
   /** Whose camera is off, so that its frame rate is not judged. */
   videoOff?: VideoOff;
+  /** The publisher's screen-share m-line, if any: the uplink is judged on the camera and microphone. */
+  screenMid?: string;
 }
 
 export class QualityMonitor {
@@ -105,7 +107,7 @@ export class QualityMonitor {
   }
 
   private consume(snapshot: CallStatsSnapshot): void {
-    const { publisher, subscriber, owners, videoOff } = snapshot;
+    const { publisher, subscriber, owners, videoOff, screenMid } = snapshot;
     const report = buildQualityReport({
       at: Date.now(),
       publisher: publisher && connectionFigures(this.previous.publisher, publisher),
@@ -113,6 +115,7 @@ export class QualityMonitor {
       owners,
       server: this.serverStreams,
       videoOff,
+      screenMid,
     });
     this.previous = { publisher, subscriber };
     this.last = report;

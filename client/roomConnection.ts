@@ -253,7 +253,7 @@ export class RoomConnection extends Emitter<RoomConnectionEvents> {
   /** Both peer connections' full stats reports, for the quality figures. */
   async qualityStats(): Promise<CallStatsSnapshot> {
     const [publisher, subscriber] = await Promise.all([this.publisher?.statsEntries(), this.subscriber?.statsEntries()]);
-    return { publisher, subscriber: subscriber?.entries, owners: subscriber?.owners ?? { byMid: new Map() } };
+    return { publisher, subscriber: subscriber?.entries, owners: subscriber?.owners ?? { byMid: new Map() }, screenMid: this.publisher?.screenMid };
   }
 
   /** The latency probe's figures per path over the last minute. */

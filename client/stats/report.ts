@@ -75,10 +75,11 @@ const NO_VIDEO_OFF: VideoOff = { uplink: false, remotes: new Set() };
 
 /**
  * The publisher connection's outbound streams: the frame rate this page encodes, the path's
- * round trip, and what the SFU reports receiving (loss, jitter).
+ * round trip, and what the SFU reports receiving (loss, jitter). A screen share's stream
+ * (`screenMid`) is left out: its few frames a second say nothing of the camera's uplink.
  */
-export function uplinkQuality(figures: ConnectionFigures, videoOff = false): LinkQuality | undefined {
-  const streams = figures.streams.filter((s) => s.direction === 'outbound');
+export function uplinkQuality(figures: ConnectionFigures, videoOff = false, screenMid?: string): LinkQuality | undefined {
+  const streams = figures.streams.filter((s) => s.direction === 'outbound' && (screenMid === undefined || s.mid !== screenMid));
   if (streams.length === 0) return undefined;
   const audio = pick(streams, 'audio');
   const video = pick(streams, 'video');
@@ -125,11 +126,13 @@ export function buildQualityReport(input: {
   owners: StreamOwners;
   server: readonly ServerStreamStats[];
   videoOff?: VideoOff;
+  /** The screen share's m-line on the publisher connection: left out of the uplink's verdict. */
+  screenMid?: string;
 }): QualityReport {
   const videoOff = input.videoOff ?? NO_VIDEO_OFF;
   return withoutUndefined<QualityReport>({
     at: input.at,
-    uplink: input.publisher && uplinkQuality(input.publisher, videoOff.uplink),
+    uplink: input.publisher && uplinkQuality(input.publisher, videoOff.uplink, input.screenMid),
     remotes: input.subscriber ? remoteQualities(input.subscriber, input.owners, videoOff.remotes) : [],
     server: [...input.server],
   });

@@ -161,6 +161,19 @@ describe('the call report: uplink and one entry per remote participant', () => {
     expect(buildQualityReport({ at: 0, publisher: connectionFigures(publisherFirst, failed), owners: { byMid: new Map() }, server: [] }).uplink?.quality).toBe('reconnecting');
   });
 
+  it('leaves a screen share out of the uplink: its few frames a second are not the camera freezing', () => {
+    // A share on mid 2: more bytes than the camera (so it would be picked as the video), 4 frames/s.
+    const share = (entries: typeof publisherFirst, bytesSent: number) => {
+      const camera = entries.find((e) => e.id === 'OT01V1774561952')!;
+      return [...entries, { ...camera, id: 'OT01V99', ssrc: 99, mid: '2', remoteId: 'RIV99', bytesSent, framesPerSecond: 4 }];
+    };
+    const first = share(publisherFirst, 200_000);
+    const second = share(publisherSecond, 400_000);
+    const withShare = (screenMid?: string) => buildQualityReport({ at: 0, publisher: connectionFigures(first, second), owners: { byMid: new Map() }, server: [], screenMid }).uplink;
+    expect(withShare()).toMatchObject({ quality: 'poor', fps: 4 });
+    expect(withShare('2')).toMatchObject({ quality: 'good', fps: 16 });
+  });
+
   it('has no uplink while nothing is sent', () => {
     const nothingSent = publisherSecond.filter((e) => e.type !== 'outbound-rtp');
     expect(buildQualityReport({ at: 0, publisher: connectionFigures(undefined, nothingSent), owners: { byMid: new Map() }, server: [] }).uplink).toBeUndefined();
