@@ -6,7 +6,9 @@ import { CloseCode, type ChatMessage, type ImpairmentSettings, type JoinResult, 
 import { Emitter, type Listener } from './emitter.js';
 import { ChatLog, type ChatLogChange } from './chatLog.js';
 import { CallError, toCallError } from './errors.js';
+import { audioContext, TrackLevel } from './levelMeter.js';
 import { LocalMedia, type MediaGetter, type PreferredDevices } from './localMedia.js';
+import { SpeakerDetector } from './speakers.js';
 import { emptyPublishedStats, type PublishedStats } from './publisher.js';
 import { DEFAULT_QUALITY_INTERVALS, QualityMonitor, type QualityIntervals } from './qualityMonitor.js';
 import { ReconnectPolicy } from './reconnect.js';
@@ -21,6 +23,11 @@ import type { ReceivedStats, ScreenAssignment, TrackAssignment, VideoCounters } 
 import { fetchToken, type AccessToken, type TokenSource } from './token.js';
 import { transportChoiceProblem, type TransportChoice } from './transportChoice.js';
 import { displayNameProblem, roomNameProblem } from './validation.js';
+
+/** This page's own key in the `speakers` event (remote participants go by their id). */
+export const LOCAL_SPEAKER = 'local';
+/** How often audio levels are read for who speaks: four times a second, from Web Audio (no getStats). */
+const SPEAKER_SAMPLE_MS = 250;
 
 export type CallState = 'idle' | 'joining' | 'joined' | 'reconnecting' | 'failed' | 'left';
 
@@ -87,6 +94,11 @@ export interface CallEvents {
   'local-screen-changed': { stream: MediaStream | undefined };
   /** A remote participant's screen share appeared (a stream) or went away (undefined). */
   'screen-changed': { participantId: string; stream: MediaStream | undefined };
+  /**
+   * Who speaks changed: participant ids (LOCAL_SPEAKER for this page), and the active
+   * speaker. Muted microphones never count. Only while someone else is in the room.
+   */
+  speakers: { speaking: string[]; active: string | undefined };
 }
 export type CallEventName = keyof CallEvents;
 
@@ -145,6 +157,11 @@ export class Call {
   private readonly shownScreens = new Map<string, MediaStream>();
   /** After the first join: history that comes with a rejoin holds what was missed, not old news. */
   private chatSeeded = false;
+  /** Audio levels per participant (LOCAL_SPEAKER for this page), read for who speaks. */
+  private readonly trackLevels = new Map<string, TrackLevel>();
+  private readonly speakerDetector = new SpeakerDetector();
+  private speakerTimer: ReturnType<typeof setInterval> | undefined;
+  private lastSpeakers = '';
   /** Remote tiles' sizes, told to the SFU for the simulcast layer each calls for. */
   private readonly tileSizes = new TileSizeReporter();
 
@@ -547,6 +564,7 @@ export class Call {
     const transportProblem = transportChoiceProblem(result.iceServers, this.transport);
     if (transportProblem) this.notice(transportProblem);
     this.monitor.start();
+    this.speakerTimer ??= setInterval(() => this.sampleSpeakers(), SPEAKER_SAMPLE_MS);
     void this.publish(conn, result);
   }
 
@@ -733,8 +751,46 @@ export class Call {
     if (this.remotes.has(participantId)) this.tileSizes.report(participantId, size);
   }
 
+  /** Reads every unmuted participant's audio level and tells who speaks when that changed. */
+  private sampleSpeakers(): void {
+    const ctx = audioContext();
+    if (!ctx) return;
+    const tracks = new Map<string, MediaStreamTrack | undefined>();
+    if (this.remotes.size > 0) {
+      for (const [id, info] of this.remotes) tracks.set(id, info.muted.audio ? undefined : this.streams.get(id)?.getAudioTracks()[0]);
+      tracks.set(LOCAL_SPEAKER, this.local && !this.local.isMuted('audio') ? this.local.track('audio') : undefined);
+    }
+    for (const [id, level] of this.trackLevels) {
+      if (tracks.get(id) === level.track) continue;
+      level.close();
+      this.trackLevels.delete(id);
+    }
+    const levels = new Map<string, number>();
+    for (const [id, track] of tracks) {
+      if (!track || track.readyState !== 'live') {
+        levels.set(id, 0);
+        continue;
+      }
+      let level = this.trackLevels.get(id);
+      if (!level) {
+        level = new TrackLevel(track, ctx);
+        this.trackLevels.set(id, level);
+      }
+      levels.set(id, level.loudest());
+    }
+    const { speaking, active } = this.speakerDetector.update(levels, Date.now());
+    const key = JSON.stringify([[...speaking].sort(), active]);
+    if (key === this.lastSpeakers) return;
+    this.lastSpeakers = key;
+    this.events.emit('speakers', { speaking: [...speaking], active });
+  }
+
   /** Releases devices and received tracks; the participant list is kept for a last look. */
   private release(): void {
+    clearInterval(this.speakerTimer);
+    this.speakerTimer = undefined;
+    for (const level of this.trackLevels.values()) level.close();
+    this.trackLevels.clear();
     this.tileSizes.close();
     this.monitor.stop();
     this.local?.stop();

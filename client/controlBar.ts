@@ -1,14 +1,16 @@
 // The bottom bar: round microphone and camera toggles, the screen share and chat toggles
-// (with the count of messages not yet seen), the call-quality panel toggle, the devices
+// (with the count of messages not yet seen), the people toggle (with the headcount), the
+// call-quality panel toggle, the devices
 // dialog, and the red leave button.
 import type { MediaKind } from '../signaling/protocol.js';
 import { el, icon } from './dom.js';
-import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, screenShareIcon, micIcon, micOffIcon, settingsIcon, statsIcon } from './icons.js';
+import { cameraIcon, cameraOffIcon, chatIcon, leaveIcon, screenShareIcon, micIcon, micOffIcon, peopleIcon, settingsIcon, statsIcon } from './icons.js';
 
 export interface ControlBarActions {
   toggle(kind: MediaKind): void;
   toggleStats(): void;
   toggleChat(): void;
+  togglePeople(): void;
   toggleScreen(): void;
   openDevices(): void;
   leave(): void;
@@ -25,6 +27,8 @@ export class ControlBar {
   private readonly stats: HTMLButtonElement;
   private readonly chat: HTMLButtonElement;
   private readonly screen: HTMLButtonElement;
+  private readonly people: HTMLButtonElement;
+  private readonly headcount = el('span', { class: 'badge count-badge', 'data-testid': 'people-count' });
   private readonly unread = el('span', { class: 'badge', 'data-testid': 'chat-unread' });
 
   constructor(actions: ControlBarActions) {
@@ -35,17 +39,26 @@ export class ControlBar {
     this.stats.addEventListener('click', () => actions.toggleStats());
     this.chat = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-chat' }, icon(chatIcon), this.unread);
     this.chat.addEventListener('click', () => actions.toggleChat());
+    this.people = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-people' }, icon(peopleIcon), this.headcount);
+    this.people.addEventListener('click', () => actions.togglePeople());
     this.screen = el('button', { type: 'button', class: 'round', 'data-testid': 'toggle-screen' }, icon(screenShareIcon));
     this.screen.addEventListener('click', () => actions.toggleScreen());
     // Browsers without getDisplayMedia (phones) cannot share a screen: no button.
     this.screen.hidden = typeof navigator.mediaDevices?.getDisplayMedia !== 'function';
     const devices = el('button', { type: 'button', class: 'round', 'data-testid': 'open-devices', title: 'Camera, microphone and speaker', 'aria-label': 'Camera, microphone and speaker' }, icon(settingsIcon));
     devices.addEventListener('click', () => actions.openDevices());
-    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.stats, devices, leave);
+    this.element = el('footer', { class: 'controls' }, this.buttons.audio, this.buttons.video, this.screen, this.chat, this.people, this.stats, devices, leave);
     this.update({ audio: false, video: false }, { audio: false, video: false });
     this.setStatsOpen(false);
     this.setChat(false, 0);
     this.setSharing(false);
+    this.setPeople(false, 1);
+  }
+
+  /** The people toggle's state, and how many are in the room (you included). */
+  setPeople(open: boolean, count: number): void {
+    this.headcount.textContent = String(count);
+    setToggle(this.people, open, `${open ? 'Hide' : 'Show'} people (${count})`);
   }
 
   setSharing(sharing: boolean): void {

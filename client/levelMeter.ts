@@ -13,7 +13,7 @@ const DECAY = 0.75;
 let context: AudioContext | undefined;
 
 /** One audio context per page (browsers limit them); undefined where Web Audio is missing. */
-function audioContext(): AudioContext | undefined {
+export function audioContext(): AudioContext | undefined {
   if (context) return context;
   if (typeof AudioContext === 'undefined') return undefined;
   context = new AudioContext();
@@ -36,12 +36,68 @@ export function meterLevel(rms: number): number {
   return Math.min(1, Math.max(0, (db - FLOOR_DB) / -FLOOR_DB));
 }
 
+/** Samples the meter's bar is drawn from: the last ~21 ms at 48 kHz. */
+const METER_SAMPLES = 1024;
+/** How far back loudest() looks: 16,384 samples, ~340 ms at 48 kHz, longer than the speakers' reading interval. */
+const HISTORY_SAMPLES = 16_384;
+/** Block of loudest(): 20 ms at 48 kHz, about one syllable's attack. */
+const BLOCK_SAMPLES = 960;
+
+/** How loud one audio track is, read on demand from an AnalyserNode. */
+export class TrackLevel {
+  private readonly source: MediaStreamAudioSourceNode;
+  private readonly analyser: AnalyserNode;
+  private readonly samples: Float32Array<ArrayBuffer>;
+
+  constructor(
+    readonly track: MediaStreamTrack,
+    private readonly ctx: AudioContext,
+  ) {
+    this.source = ctx.createMediaStreamSource(new MediaStream([track]));
+    this.analyser = ctx.createAnalyser();
+    this.analyser.fftSize = HISTORY_SAMPLES;
+    this.samples = new Float32Array(this.analyser.fftSize);
+    // Analysed only, never played: nobody hears a track twice, or themselves.
+    this.source.connect(this.analyser);
+  }
+
+  /** False while the browser holds sound back (no click yet): the level then reads 0. */
+  get running(): boolean {
+    return this.ctx.state === 'running';
+  }
+
+  /** The root-mean-square of the last ~21 ms (0: silence, 1: full scale): the meter's bar. */
+  rms(): number {
+    this.analyser.getFloatTimeDomainData(this.samples);
+    return blockRms(this.samples, this.samples.length - METER_SAMPLES, this.samples.length);
+  }
+
+  /**
+   * The loudest 20 ms of the last ~340 ms: a word (or a beep) between two readings is
+   * never missed, as it would be by a reading of the last moment only.
+   */
+  loudest(): number {
+    this.analyser.getFloatTimeDomainData(this.samples);
+    let max = 0;
+    for (let start = 0; start + BLOCK_SAMPLES <= this.samples.length; start += BLOCK_SAMPLES) max = Math.max(max, blockRms(this.samples, start, start + BLOCK_SAMPLES));
+    return max;
+  }
+
+  close(): void {
+    this.source.disconnect();
+  }
+}
+
+function blockRms(samples: Float32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += samples[i]! * samples[i]!;
+  return Math.sqrt(sum / (to - from));
+}
+
 export class LevelMeter {
   readonly element: HTMLElement;
   private readonly bar = el('span', { class: 'level-bar' });
-  private source: MediaStreamAudioSourceNode | undefined;
-  private analyser: AnalyserNode | undefined;
-  private samples: Float32Array<ArrayBuffer> | undefined;
+  private level: TrackLevel | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private shown = 0;
 
@@ -56,37 +112,27 @@ export class LevelMeter {
 
   /** Measures `track` (a microphone), or nothing (undefined: the bar stays empty). */
   attach(track: MediaStreamTrack | undefined): void {
-    if (track && this.source?.mediaStream.getAudioTracks()[0] === track) return;
+    if (track && this.level?.track === track) return;
     this.detach();
     const ctx = track ? audioContext() : undefined;
     this.element.classList.toggle('none', !track);
     if (!track || !ctx) return;
-    this.source = ctx.createMediaStreamSource(new MediaStream([track]));
-    this.analyser = ctx.createAnalyser();
-    this.analyser.fftSize = 1024;
-    this.samples = new Float32Array(this.analyser.fftSize);
-    // Analysed only, never played: the person must not hear themselves.
-    this.source.connect(this.analyser);
-    this.timer = setInterval(() => this.sample(ctx), SAMPLE_MS);
+    const level = new TrackLevel(track, ctx);
+    this.level = level;
+    this.timer = setInterval(() => this.sample(level), SAMPLE_MS);
   }
 
   detach(): void {
     clearInterval(this.timer);
     this.timer = undefined;
-    this.source?.disconnect();
-    this.source = undefined;
-    this.analyser = undefined;
+    this.level?.close();
+    this.level = undefined;
     this.render(0);
   }
 
-  private sample(ctx: AudioContext): void {
-    const { analyser, samples } = this;
-    if (!analyser || !samples) return;
-    this.element.title = ctx.state === 'suspended' ? 'The level shows after your first click or key press on this page.' : '';
-    analyser.getFloatTimeDomainData(samples);
-    let sum = 0;
-    for (const v of samples) sum += v * v;
-    this.render(Math.max(meterLevel(Math.sqrt(sum / samples.length)), this.shown * DECAY));
+  private sample(level: TrackLevel): void {
+    this.element.title = level.running ? '' : 'The level shows after your first click or key press on this page.';
+    this.render(Math.max(meterLevel(level.rms()), this.shown * DECAY));
   }
 
   private render(level: number): void {

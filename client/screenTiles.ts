@@ -29,10 +29,19 @@ export class ScreenTiles {
       // A share carries no sound here; muted also lets it autoplay without a click.
       video.muted = true;
       video.srcObject = stream;
+      // Until the first frame is drawn (about a second) the tile says so instead of staying black.
+      const waiting = el('p', { class: 'screen-waiting', 'data-testid': 'screen-waiting' }, 'Starting the screen share…');
+      video.addEventListener('loadeddata', () => {
+        waiting.hidden = true;
+      });
+      video.addEventListener('emptied', () => {
+        waiting.hidden = false;
+      });
       const element = el(
         'div',
         { class: 'screen-tile', 'data-testid': 'screen-tile', 'data-participant-id': participantId },
         video,
+        waiting,
         el('div', { class: 'caption' }, el('span', { class: 'name' }, label)),
       );
       this.tiles.set(key, { element, video });

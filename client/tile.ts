@@ -68,6 +68,13 @@ export class Tile {
     this.setQuality(this.quality);
   }
 
+  /** A green ring while this participant speaks; `active` marks the room's active speaker. */
+  setSpeaking(speaking: boolean, active: boolean): void {
+    this.element.classList.toggle('speaking', speaking);
+    this.element.dataset.speaking = String(speaking);
+    this.element.dataset.activeSpeaker = String(active);
+  }
+
   /** While the call's connection to the server is down, the badge says "Reconnecting". */
   setReconnecting(reconnecting: boolean): void {
     this.badge.setSignalingDown(reconnecting);

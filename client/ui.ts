@@ -2,7 +2,7 @@
 // panel), driven by the events of one Call at a time. The page never touches peer
 // connections or devices itself.
 import type { ImpairmentSettings } from '../signaling/protocol.js';
-import { Call, type CallState } from './call.js';
+import { Call, LOCAL_SPEAKER, type CallState } from './call.js';
 import { ChatPanel } from './chatPanel.js';
 import { ControlBar } from './controlBar.js';
 import { DeviceDialog } from './deviceDialog.js';
@@ -15,6 +15,7 @@ import { linkIcon, pencilIcon, speakerIcon, warningIcon } from './icons.js';
 import { describeImpairment } from './impairmentForm.js';
 import { JoinForm, type JoinFormValues } from './joinForm.js';
 import { NoticeBar } from './noticeBar.js';
+import { PeoplePanel, personOf, type Person } from './peoplePanel.js';
 import { RenameDialog } from './renameDialog.js';
 import { ScreenTiles } from './screenTiles.js';
 import { qualityToCsv, qualityToJson } from './stats/export.js';
@@ -39,6 +40,9 @@ export class CallPage {
   private readonly controls: ControlBar;
   private readonly stats: StatsPanel;
   private readonly chat: ChatPanel;
+  private readonly people: PeoplePanel;
+  /** Who speaks now (LOCAL_SPEAKER for this page), as the call last said. */
+  private speaking: ReadonlySet<string> = new Set();
   private readonly screens: ScreenTiles;
   private readonly stage: HTMLElement;
   /** Messages from others that arrived while the chat panel was closed. */
@@ -74,6 +78,7 @@ export class CallPage {
       },
       toggleStats: () => this.setStatsOpen(!this.stats.open),
       toggleChat: () => this.setChatOpen(!this.chat.open),
+      togglePeople: () => this.setPeopleOpen(!this.people.open),
       toggleScreen: () => void this.toggleScreen(),
       openDevices: () => this.devices.open(),
       leave: () => void this.call?.leave(),
@@ -86,6 +91,7 @@ export class CallPage {
     this.screens = new ScreenTiles((presenting) => this.stage.classList.toggle('presenting', presenting));
     this.stage = el('main', { class: 'stage' }, this.screens.element, this.grid.element);
     this.chat = new ChatPanel({ close: () => this.setChatOpen(false), send: (text) => this.sendChat(text) });
+    this.people = new PeoplePanel(() => this.setPeopleOpen(false));
     this.impairmentChip.hidden = true;
     this.audioUnlock = el('button', { type: 'button', class: 'audio-unlock', 'data-testid': 'enable-audio' }, icon(speakerIcon), 'Click to enable audio');
     this.audioUnlock.hidden = true;
@@ -140,7 +146,7 @@ export class CallPage {
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
         el('div', { class: 'header-actions' }, this.audioUnlock, this.renameButton, this.transportSwitch, copyLink),
       ),
-      el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element),
+      el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element, this.people.element),
       this.controls.element,
     );
     this.root.replaceChildren(this.notice.element, this.formScreen, this.joiningScreen, this.callScreen, this.toasts.element, this.rename.element, this.devices.element);
@@ -278,8 +284,18 @@ export class CallPage {
         this.toasts.show(`${message.name}: ${message.text.length > 80 ? `${message.text.slice(0, 80)}…` : message.text}`);
       }),
     );
+    on.push(
+      call.on('speakers', ({ speaking, active }) => {
+        this.speaking = new Set(speaking);
+        this.grid.setSpeakers(this.speaking, active, LOCAL_SPEAKER);
+        this.renderPeople();
+      }),
+    );
     for (const event of ['participant-joined', 'participant-left', 'participant-updated'] as const) {
       on.push(call.on(event, () => this.renderStats()));
+    }
+    for (const event of ['participant-joined', 'participant-left', 'participant-updated', 'local-media-changed', 'quality', 'name-changed', 'local-screen-changed'] as const) {
+      on.push(call.on(event, () => this.renderPeople()));
     }
   }
 
@@ -292,6 +308,9 @@ export class CallPage {
     this.stats.clear();
     this.setChatOpen(false);
     this.chat.clear();
+    this.setPeopleOpen(false);
+    this.people.clear();
+    this.speaking = new Set();
     this.unreadChat = 0;
     this.controls.setChat(false, 0);
     this.rename.close();
@@ -349,9 +368,10 @@ export class CallPage {
     }
   }
 
-  /** One side panel at a time: chat and the call-quality figures take turns. */
+  /** One side panel at a time: chat, people and the call-quality figures take turns. */
   private setChatOpen(open: boolean): void {
     if (open && this.stats.open) this.setStatsOpen(false);
+    if (open && this.people.open) this.setPeopleOpen(false);
     this.chat.setOpen(open);
     if (open) this.unreadChat = 0;
     this.controls.setChat(open, this.unreadChat);
@@ -403,8 +423,37 @@ export class CallPage {
     });
   }
 
+  private setPeopleOpen(open: boolean): void {
+    if (open && this.stats.open) this.setStatsOpen(false);
+    if (open && this.chat.open) this.setChatOpen(false);
+    this.people.setOpen(open);
+    this.renderPeople();
+  }
+
+  /** The people panel and the headcount on its button. */
+  private renderPeople(): void {
+    const call = this.call;
+    const remotes = call?.participants() ?? [];
+    this.controls.setPeople(this.people.open, remotes.length + 1);
+    if (!call || !this.people.open) return;
+    const local = call.localMedia;
+    const report = call.quality;
+    const self: Person = {
+      id: LOCAL_SPEAKER,
+      name: call.name,
+      self: true,
+      micOff: local.muted.audio || !local.available.audio,
+      cameraOff: local.muted.video || !local.available.video,
+      screen: call.sharingScreen,
+      speaking: this.speaking.has(LOCAL_SPEAKER),
+      quality: report?.uplink,
+    };
+    this.people.render([self, ...remotes.map(({ info }) => personOf(info, this.speaking.has(info.id), report?.remotes.find((r) => r.participantId === info.id)))]);
+  }
+
   private setStatsOpen(open: boolean): void {
     if (open && this.chat.open) this.setChatOpen(false);
+    if (open && this.people.open) this.setPeopleOpen(false);
     this.stats.setOpen(open);
     this.controls.setStatsOpen(open);
     this.call?.setDetailedQuality(open);

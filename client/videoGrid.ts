@@ -117,6 +117,12 @@ export class VideoGrid {
     for (const tile of this.remotes.values()) tile.setReconnecting(reconnecting);
   }
 
+  /** Rings the tiles of who speaks (`local` for this page's own). */
+  setSpeakers(speaking: ReadonlySet<string>, active: string | undefined, local: string): void {
+    this.local?.setSpeaking(speaking.has(local), active === local);
+    for (const [id, tile] of this.remotes) tile.setSpeaking(speaking.has(id), active === id);
+  }
+
   get audioOutput(): string | undefined {
     return this.speaker;
   }

@@ -52,6 +52,8 @@ describe.each(SHAPES_AND_ENGINES)('screen sharing, %s, on %s', (shape, engine) =
     await expect.poll(() => bobsView.count(), { timeout: 15_000 }).toBe(1);
     expect(await bobsView.locator('.name').textContent()).toBe("Alice's screen");
     await screenPlays(bob, aliceId, "Alice's screen playing for Bob");
+    // The "starting" note gave way to the picture.
+    expect(await bobsView.getByTestId('screen-waiting').isVisible()).toBe(false);
     // Her camera goes on in its own tile.
     await waitForMedia(bob, [aliceId], { timeoutMs: 10_000 });
     if (process.env.E2E_SCREENSHOTS) await bob.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/screen-share-${shape.replace(/ /g, '-')}-${engine}.png` });
