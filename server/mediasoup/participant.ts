@@ -218,25 +218,22 @@ export class MediasoupParticipant implements MediaParticipant {
 
   /**
    * The worker echoes the probe channels itself, so the rate is read after the fact: what
-   * the publisher transport received beyond its producers' RTP is data channel bytes (plus
-   * a little RTCP, STUN and SRTP overhead, far below the rate). The worker drops messages
-   * to streams past the channel limit and over the size limit before counting them for a
-   * DataProducer (numSctpStreams, maxSctpMessageSize), so the transport's count is the one
-   * that sees a flood. Bytes over the budget count as drops, and a participant that keeps
-   * sending them is closed (dataBudget.ts).
+   * the publisher transport received beyond RTP and RTX is data channel bytes (plus a
+   * little RTCP, STUN and SRTP overhead, far below the rate). The transport's own RTP
+   * counters are used, not its producers': a producer that closes (a stopped screen share)
+   * takes its count with it, and its whole stream would then look like a data flood. The
+   * worker drops messages to streams past the channel limit and over the size limit before
+   * counting them for a DataProducer (numSctpStreams, maxSctpMessageSize), so the
+   * transport's count is the one that sees a flood. Bytes over the budget count as drops,
+   * and a participant that keeps sending them is closed (dataBudget.ts).
    */
   private async checkDataRate(): Promise<void> {
     try {
       const transport = await this.publisher;
       if (!transport || this.closed) return;
-      const [transportStats] = await transport.getStats();
-      let rtpBytes = 0;
-      for (const { producer } of [...this.producers.values()]) {
-        if (producer.closed) continue;
-        for (const s of await producer.getStats()) rtpBytes += s.byteCount;
-      }
-      if (this.closed || !transportStats) return;
-      const dataBytes = Math.max(0, transportStats.bytesReceived - rtpBytes);
+      const [stats] = await transport.getStats();
+      if (this.closed || !stats) return;
+      const dataBytes = Math.max(0, stats.bytesReceived - stats.rtpBytesReceived - stats.rtxBytesReceived);
       const fresh = dataBytes - this.dataBytesSeen;
       this.dataBytesSeen = Math.max(this.dataBytesSeen, dataBytes);
       if (fresh > 0) this.dataBudget.charge(fresh, SCTP_CHUNK_BYTES);
