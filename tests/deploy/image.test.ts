@@ -4,14 +4,14 @@
 // ENV and production settings. This proves the bundle runs on production dependencies
 // alone, without a container engine; see support/localImage.ts for what differs.
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { signedToken } from '../helpers/tokens.js';
 import { freePort } from '../helpers/serverProcess.js';
 import { TestClient, within } from '../helpers/wsClient.js';
 import { healthcheck, instructions, readDockerfile, stage } from './support/dockerfile.js';
-import { baseEnv, buildLocalImage, RUNTIME_STAGE, startContainer, type LocalImage } from './support/localImage.js';
+import { baseEnv, buildLocalImage, processesIn, RUNTIME_STAGE, startContainer, type LocalImage } from './support/localImage.js';
 import { requireCommand } from './support/tools.js';
 
 const JWT_SECRET = randomBytes(32).toString('base64url');
@@ -20,7 +20,8 @@ const SHUTDOWN_DRAIN_MS = 3_000;
 const SHUTDOWN_CLOSE_CODES = [1001, 4011];
 
 let image: LocalImage;
-const running = new Set<ChildProcess>();
+/** Containers started and not yet stopped, for the file's last word on leftovers. */
+const running = new Set<Container>();
 
 interface Container {
   process: ChildProcess;
@@ -45,25 +46,65 @@ async function run(extraEnv: Record<string, string> = {}): Promise<Container> {
     TINI_SUBREAPER: '1',
     ...extraEnv,
   });
-  running.add(child);
   const logs: string[] = [];
   for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => logs.push(...chunk.toString().split('\n').filter(Boolean)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      running.delete(child);
-      resolve({ code, signal, at: Date.now() });
-    });
+    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() }));
   });
   const url = `http://127.0.0.1:${port}`;
+  const container: Container = { process: child, url, wsUrl: `ws://127.0.0.1:${port}/ws`, port, logs, exited };
+  running.add(container);
+  try {
+    await ready(container);
+  } catch (err) {
+    await stop(container);
+    throw err;
+  }
+  return container;
+}
+
+/** Waits for /readyz to answer 200. */
+async function ready({ process: child, url, logs }: Container): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${logs.join('\n')}`);
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server exited with ${child.exitCode ?? child.signalCode}:\n${logs.join('\n')}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`the server was not ready within 20 s:\n${logs.join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { process: child, url, wsUrl: `ws://127.0.0.1:${port}/ws`, port, logs, exited };
+}
+
+/**
+ * Stops a container as `docker stop` does: SIGTERM to tini, which forwards it to node;
+ * past the drain deadline, SIGKILL to every process in the image folder (tini alone
+ * would leave node running, its cwd soon a deleted folder). Resolves when tini has exited.
+ */
+async function stop(container: Container): Promise<void> {
+  const child = container.process;
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    const stopped = await within(container.exited, SHUTDOWN_DRAIN_MS + 5_000, 'exit after SIGTERM').then(
+      () => true,
+      () => false,
+    );
+    if (!stopped) {
+      killAll(processesIn(image.appDir));
+      await container.exited;
+    }
+  }
+  running.delete(container);
+}
+
+/** SIGKILL to each of `pids`; one that has exited meanwhile is no error. */
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
 }
 
 beforeAll(() => {
@@ -71,13 +112,31 @@ beforeAll(() => {
   image = buildLocalImage();
 });
 
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
+afterAll(async () => {
+  // A container that a failed hook or test left running (each test stops its own).
+  for (const container of running) await stop(container);
+  if (!image) return;
+  // Nothing may outlive the file: node's media workers exit on their own once node is
+  // gone, a moment after tini, and no event says so for a process that is not our child.
+  const deadline = Date.now() + 5_000;
+  let left = processesIn(image.root);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = processesIn(image.root);
+  }
+  const described = left.map((pid) => `${pid} ${cmdline(pid)}`);
+  killAll(left);
+  image.remove();
+  expect(described, 'processes still running in the image folder').toEqual([]);
 });
 
-afterAll(() => {
-  image?.remove();
-});
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '(exited)';
+  }
+}
 
 describe('the image, started with production settings', () => {
   let container: Container;
@@ -87,10 +146,7 @@ describe('the image, started with production settings', () => {
   });
 
   afterAll(async () => {
-    if (container.process.exitCode === null) {
-      container.process.kill('SIGTERM');
-      await container.exited;
-    }
+    if (container) await stop(container);
   });
 
   it('is in production mode and answers /healthz and /readyz with 200', async () => {
@@ -133,6 +189,7 @@ describe('the image, started with production settings', () => {
 describe('stopping (docker stop sends SIGTERM to tini, PID 1)', () => {
   it(`closes a joined participant's socket with ${SHUTDOWN_CLOSE_CODES.join(' or ')} and exits 0 within SHUTDOWN_DRAIN_MS + 5 s`, async () => {
     const container = await run();
+    onTestFinished(() => stop(container));
     const client = await TestClient.connect(container.wsUrl);
     const joined = await client.request({ type: 'join', token: signedToken({ room: 'stop', secret: JWT_SECRET }), room: 'stop' });
     expect(joined.ok).toBe(true);

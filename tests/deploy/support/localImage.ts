@@ -5,7 +5,7 @@
 // test breaks when the Dockerfile and the project drift apart. What cannot be reproduced
 // here (the base image's Node 24, apt inside the image) is listed in deploy/README.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DockerIgnore, copySpec, execForm, instructions, readDockerfile, stage, stageEnv, type Stage } from './dockerfile.js';
@@ -116,6 +116,29 @@ export function startContainer(image: LocalImage, overrides: Record<string, stri
     env: { ...baseEnv(), ...image.env, ...overrides },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/**
+ * The processes working in `dir` or below it: a started container's tini, node and media
+ * workers, whoever their parent is by now. tini puts its child in a process group of its
+ * own, and a SIGKILLed tini forwards nothing, so neither the process group nor the parent
+ * links find a node that outlived its tini; the working directory does.
+ */
+export function processesIn(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${entry}/cwd`);
+    } catch {
+      // Exited meanwhile, a zombie, or not ours to read.
+      continue;
+    }
+    const live = cwd.replace(/ \(deleted\)$/, '');
+    if (live === dir || live.startsWith(`${dir}${path.sep}`)) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 function workdir(s: Stage): string {
