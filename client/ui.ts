@@ -56,6 +56,8 @@ export class CallPage {
   private readonly count = el('span', { class: 'count', 'data-testid': 'participant-count' });
   private readonly audioUnlock: HTMLButtonElement;
   private readonly transportSwitch: HTMLSelectElement;
+  private readonly layoutToggle: HTMLButtonElement;
+  private speakerView = false;
   private readonly rename: RenameDialog;
   private readonly preview = new DevicePreview();
   private readonly devices: DeviceDialog;
@@ -124,6 +126,9 @@ export class CallPage {
     });
     this.renameButton = el('button', { type: 'button', class: 'ghost', 'data-testid': 'rename', title: 'Change your name' }, icon(pencilIcon), this.renameLabel);
     this.renameButton.addEventListener('click', () => this.rename.open(this.call?.name ?? ''));
+    this.layoutToggle = el('button', { type: 'button', class: 'ghost', 'data-testid': 'toggle-layout' });
+    this.layoutToggle.addEventListener('click', () => this.setSpeakerView(!this.speakerView));
+    this.setSpeakerView(false);
     const copyLink = el('button', { type: 'button', class: 'ghost', title: 'Copy the link to this room' }, icon(linkIcon), 'Copy link');
     copyLink.addEventListener('click', () => void this.copyLink());
 
@@ -144,7 +149,7 @@ export class CallPage {
         'header',
         { class: 'call-header' },
         el('div', { class: 'title' }, this.roomTitle, this.count, this.impairmentChip),
-        el('div', { class: 'header-actions' }, this.audioUnlock, this.renameButton, this.transportSwitch, copyLink),
+        el('div', { class: 'header-actions' }, this.audioUnlock, this.layoutToggle, this.renameButton, this.transportSwitch, copyLink),
       ),
       el('div', { class: 'call-body' }, this.stage, this.stats.element, this.chat.element, this.people.element),
       this.controls.element,
@@ -375,6 +380,15 @@ export class CallPage {
     this.chat.setOpen(open);
     if (open) this.unreadChat = 0;
     this.controls.setChat(open, this.unreadChat);
+  }
+
+  /** Speaker view (the active speaker large) or the grid (everyone alike); kept across calls of this page. */
+  private setSpeakerView(on: boolean): void {
+    this.speakerView = on;
+    this.grid.setSpeakerView(on);
+    this.layoutToggle.textContent = 'Speaker view';
+    this.layoutToggle.title = on ? 'Back to the grid: everyone alike' : 'Show whoever speaks large, the others in a strip';
+    this.layoutToggle.setAttribute('aria-pressed', String(on));
   }
 
   /** Plays the call on the speaker chosen last time, if the browser still has it. */

@@ -8,6 +8,8 @@ import { Tile } from './tile.js';
 
 const GAP_PX = 12;
 const ASPECT = 16 / 9;
+/** In the speaker view, the others' tiles in the strip: at most this wide. */
+const STRIP_TILE_PX = 220;
 
 /** The width of each of `count` 16:9 tiles that fills `width` x `height` best. */
 export function bestTileWidth(count: number, width: number, height: number, gap = GAP_PX): number {
@@ -26,6 +28,11 @@ export class VideoGrid {
   private local: Tile | undefined;
   private readonly remotes = new Map<string, Tile>();
   private reconnecting = false;
+  /** Speaker view: the active speaker large, everyone else in a strip below. */
+  private speakerView = false;
+  /** The active speaker as last told, and the remote tile shown large in the speaker view. */
+  private active: string | undefined;
+  private featured: string | undefined;
   /** The speaker chosen for the call's sound; undefined: the system's default. */
   private speaker: string | undefined;
   /** Watches each remote tile's drawn size, for the simulcast layer it calls for. */
@@ -81,6 +88,7 @@ export class VideoGrid {
     tile.setStream(stream);
     // A refusal now is tried again when the video plays (Tile.setAudioOutput).
     if (this.speaker) tile.setAudioOutput(this.speaker).catch(() => undefined);
+    this.refreshFeatured();
     this.layout();
   }
 
@@ -101,6 +109,7 @@ export class VideoGrid {
     this.tileSizes.unobserve(tile.element);
     tile.remove();
     this.remotes.delete(participantId);
+    this.refreshFeatured();
     this.layout();
   }
 
@@ -121,6 +130,28 @@ export class VideoGrid {
   setSpeakers(speaking: ReadonlySet<string>, active: string | undefined, local: string): void {
     this.local?.setSpeaking(speaking.has(local), active === local);
     for (const [id, tile] of this.remotes) tile.setSpeaking(speaking.has(id), active === id);
+    this.active = active;
+    this.refreshFeatured();
+  }
+
+  /** Shows the active speaker large (true) or everyone alike (false). */
+  setSpeakerView(on: boolean): void {
+    this.speakerView = on;
+    this.element.classList.toggle('speaker-view', on);
+    this.refreshFeatured();
+  }
+
+  /**
+   * The speaker view's large tile: the active speaker when that is someone else (you never
+   * see yourself large), else whoever was large before, else the first of the others.
+   */
+  private refreshFeatured(): void {
+    const keep = (id: string | undefined): id is string => id !== undefined && this.remotes.has(id);
+    const featured = !this.speakerView ? undefined : keep(this.active) ? this.active : keep(this.featured) ? this.featured : this.remotes.keys().next().value;
+    if (featured === this.featured && (featured === undefined || this.remotes.get(featured)?.element.classList.contains('featured'))) return;
+    this.featured = featured;
+    for (const [id, tile] of this.remotes) tile.element.classList.toggle('featured', id === featured);
+    this.layout();
   }
 
   get audioOutput(): string | undefined {
@@ -139,6 +170,8 @@ export class VideoGrid {
 
   clear(): void {
     this.reconnecting = false;
+    this.featured = undefined;
+    this.active = undefined;
     this.local?.remove();
     this.local = undefined;
     for (const tile of this.remotes.values()) {
@@ -152,6 +185,14 @@ export class VideoGrid {
   private layout(): void {
     const { clientWidth, clientHeight } = this.element;
     if (clientWidth === 0 || clientHeight === 0) return;
+    if (this.featured !== undefined) {
+      // One large tile on its own row, the others in the row below it.
+      const strip = Math.min(STRIP_TILE_PX, bestTileWidth(this.size - 1, clientWidth, clientHeight * 0.25));
+      const featured = Math.floor(Math.min(clientWidth, (clientHeight - strip / ASPECT - GAP_PX) * ASPECT));
+      this.element.style.setProperty('--tile-width', `${strip}px`);
+      this.element.style.setProperty('--featured-width', `${Math.max(strip, featured)}px`);
+      return;
+    }
     const width = bestTileWidth(this.size, clientWidth, clientHeight);
     this.element.style.setProperty('--tile-width', `${width}px`);
   }

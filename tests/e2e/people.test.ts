@@ -2,7 +2,8 @@
 // unmuted page speaks: its tile gets a green ring on the others' pages and its own. A
 // muted microphone never counts, however loud the room. The people panel lists everyone,
 // you first, with microphone and camera off, speaking, and the connection's quality; the
-// control bar's button carries the headcount. Both engines.
+// control bar's button carries the headcount. The speaker view shows the one who speaks
+// large. Both engines.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { engineEnv, ENGINES } from '../helpers/engines.js';
@@ -35,6 +36,16 @@ describe.each(ENGINES)('speakers and people, on %s', (engine) => {
     await expect.poll(() => bobsRow.getAttribute('data-speaking'), { timeout: 5000 }).toBe('true');
     await expect.poll(() => bobsRow.getByTestId('person-quality').textContent(), { timeout: 10_000 }).toMatch(/^(Good|Fair|Poor)$/);
     if (process.env.E2E_SCREENSHOTS) await alice.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/people-${engine}.png` });
+
+    // Speaker view: the one who speaks (Bob, the only other) large, Alice's own tile small.
+    await alice.getByTestId('toggle-layout').click();
+    expect(await alice.getByTestId('toggle-layout').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => alice.locator(bobsTile).getAttribute('class')).toContain('featured');
+    const width = (selector: string) => alice.locator(selector).evaluate((e) => e.getBoundingClientRect().width);
+    await expect.poll(async () => (await width(bobsTile)) / (await width('[data-testid="local-tile"]'))).toBeGreaterThan(2);
+    if (process.env.E2E_SCREENSHOTS) await alice.screenshot({ path: `${process.env.E2E_SCREENSHOTS}/speaker-view-${engine}.png` });
+    await alice.getByTestId('toggle-layout').click();
+    await expect.poll(async () => Math.abs((await width(bobsTile)) - (await width('[data-testid="local-tile"]')))).toBeLessThan(2);
 
     // Bob mutes: his ring goes within the hold and a reading, and stays off.
     await bob.getByTestId('toggle-mic').click();
