@@ -64,8 +64,8 @@ describe.each(ENGINES)('on %s', (engine) => {
       await waitForMedia(b, [idA!], { timeoutMs: 15_000 });
     });
 
-    // Owner death is judged from its beats on the bus within NODE_DEAD_AFTER_MS (1 s), the
-    // lease is handed over at once and pages told the room moved rejoin at once: about 2 s
+    // Owner death is judged from its beats on the bus within NODE_DEAD_AFTER_MS (2 s), the
+    // lease is handed over at once and pages told the room moved rejoin at once: about 3 s
     // here. Waiting for the registry and lease TTLs instead took 6-9 s.
     it("killing the room's owner mid-call: within 6 s both pages decode video again and see each other", async () => {
       const room = 'failover';

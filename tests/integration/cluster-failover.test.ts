@@ -80,7 +80,7 @@ describe('failover judged from beats', () => {
     const closed = await member.closed;
     const movedAfterMs = performance.now() - killedAt;
     expect(closed.code).toBe(CloseCode.RoomMoved);
-    // NODE_DEAD_AFTER_MS is 1 s; the registry and lease TTLs (5 s each) would take 5-10 s.
+    // NODE_DEAD_AFTER_MS is 2 s; the registry and lease TTLs (5 s each) would take 5-10 s.
     expect(movedAfterMs).toBeLessThan(3000);
 
     const joinStarted = performance.now();
