@@ -3,7 +3,7 @@
 // (no second prompt, no camera blink); every choice is remembered for the next visit.
 import { el } from './dom.js';
 import { DevicePicker } from './devicePicker.js';
-import { canChooseSpeaker, findChoice, listDevices, loadDeviceChoice, rememberDevice, type DeviceKind, type DeviceOption } from './devices.js';
+import { canChooseSpeaker, findChoice, listDevices, loadDeviceChoice, rememberDevice, TRACK_KIND, type DeviceKind, type DeviceLists, type DeviceOption } from './devices.js';
 import { LevelMeter } from './levelMeter.js';
 import { LocalMedia, type MediaGetter } from './localMedia.js';
 
@@ -43,9 +43,9 @@ export class DevicePreview {
     void media.then(async (local) => {
       if (this.media !== media) return;
       this.show(local);
-      await this.refresh();
+      const lists = await this.refresh();
+      if (!lists) return;
       // A remembered device whose id changed (site data cleared) is found again by its label.
-      const lists = await listDevices();
       for (const kind of ['camera', 'microphone'] as const) {
         const device = findChoice(remembered[kind], lists[kind]);
         if (device && device.id !== remembered[kind]?.id && this.media === media) this.choose(kind, device);
@@ -83,12 +83,12 @@ export class DevicePreview {
     this.meter.attach(local.track('audio'));
   }
 
-  /** Lists the devices again, marking the ones in use. */
-  private async refresh(): Promise<void> {
+  /** Lists the devices again, marking the ones in use; the lists, unless the preview ended meanwhile. */
+  private async refresh(): Promise<DeviceLists | undefined> {
     const media = this.media;
-    if (!media) return;
+    if (!media) return undefined;
     const [local, lists] = await Promise.all([media, listDevices()]);
-    if (this.media !== media) return;
+    if (this.media !== media) return undefined;
     const speaker = findChoice(loadDeviceChoice().speaker, lists.speaker) ?? lists.speaker[0];
     this.picker.render({
       lists,
@@ -99,6 +99,7 @@ export class DevicePreview {
         speaker: canChooseSpeaker() ? undefined : SPEAKER_UNAVAILABLE,
       },
     });
+    return lists;
   }
 
   private choose(kind: DeviceKind, device: DeviceOption): void {
@@ -106,7 +107,7 @@ export class DevicePreview {
     rememberDevice(kind, device);
     const media = this.media;
     if (kind === 'speaker' || !media) return;
-    const mediaKind = kind === 'camera' ? 'video' : 'audio';
+    const mediaKind = TRACK_KIND[kind];
     this.switching = this.switching.then(async () => {
       const local = await media;
       if (local.deviceId(mediaKind) === device.id) return;

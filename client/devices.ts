@@ -10,8 +10,8 @@ export type DeviceKind = 'camera' | 'microphone' | 'speaker';
 export const DEVICE_KINDS: readonly DeviceKind[] = ['camera', 'microphone', 'speaker'];
 
 const BROWSER_KIND: Record<DeviceKind, MediaDeviceKind> = { camera: 'videoinput', microphone: 'audioinput', speaker: 'audiooutput' };
-/** The capture device behind each kind of published track. */
-export const DEVICE_OF: Record<MediaKind, DeviceKind> = { audio: 'microphone', video: 'camera' };
+/** The kind of track each capture device gives. */
+export const TRACK_KIND: Record<'camera' | 'microphone', MediaKind> = { camera: 'video', microphone: 'audio' };
 
 export interface DeviceOption {
   id: string;

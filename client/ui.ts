@@ -7,7 +7,7 @@ import { ChatPanel } from './chatPanel.js';
 import { ControlBar } from './controlBar.js';
 import { DeviceDialog } from './deviceDialog.js';
 import { DevicePreview } from './devicePreview.js';
-import { canChooseSpeaker, findChoice, listDevices, loadDeviceChoice } from './devices.js';
+import { canChooseSpeaker, findChoice, listDevices, loadDeviceChoice, TRACK_KIND } from './devices.js';
 import { el, icon } from './dom.js';
 import { downloadText } from './download.js';
 import { CallError } from './errors.js';
@@ -120,7 +120,7 @@ export class CallPage {
       useDevice: async (kind, id) => {
         const call = this.call;
         if (!call) throw new Error('Not in a call.');
-        await call.useDevice(kind === 'camera' ? 'video' : 'audio', id);
+        await call.useDevice(TRACK_KIND[kind], id);
       },
       useSpeaker: (id) => this.grid.setAudioOutput(id),
     });
