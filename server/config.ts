@@ -45,7 +45,7 @@ const envSchema = z
     NODE_TTL_MS: positiveMs.default(5000),
     LEASE_TTL_MS: positiveMs.default(5000),
     NODE_BEAT_INTERVAL_MS: positiveMs.default(250),
-    NODE_DEAD_AFTER_MS: positiveMs.default(2000),
+    NODE_DEAD_AFTER_MS: positiveMs.default(1000),
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).default(20_000),
     RESUME_GRACE_MS: z.coerce.number().int().min(0).max(300_000).default(15_000),
     MEDIA_STATS_INTERVAL_MS: positiveMs.default(2000),

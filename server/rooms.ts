@@ -26,7 +26,7 @@ export interface Rooms {
 export async function createRooms(config: Config, media: MediaPlane, log: Logger, options: { impairmentEnabled: boolean; onBusRejected?: (reason: BusRejection) => void; onRecordRejected?: (kind: RecordKind) => void }): Promise<Rooms> {
   const nodeId = config.cluster.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
   const local = new LocalRoomService(new RoomDirectory(media, config.maxParticipantsPerRoom, log), config.resumeGraceMs, { impairmentEnabled: options.impairmentEnabled });
-  const state: ClusterState = await createClusterState({ redisUrl: config.cluster.redisUrl, log, ...(options.onRecordRejected ? { onRecordRejected: options.onRecordRejected } : {}) });
+  const state: ClusterState = await createClusterState({ redisUrl: config.cluster.redisUrl, log, nodeId, ...(options.onRecordRejected ? { onRecordRejected: options.onRecordRejected } : {}) });
   state.onHealthChange((healthy) => log[healthy ? 'info' : 'warn'](healthy ? 'redis available again' : 'redis unavailable: new joins fail until it returns', { node: nodeId }));
   let lastCpu = process.cpuUsage();
   let lastAt = performance.now();

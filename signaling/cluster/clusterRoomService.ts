@@ -107,6 +107,11 @@ export class ClusterRoomService implements RoomService {
   private readonly liveness: Liveness;
   private rejectionLoggedAt = 0;
   private rejectionsUnlogged = 0;
+  /** Peers judged paused at the last beat (silent, still connected): logged once per pause. */
+  private pausedPeers = new Set<string>();
+  /** Peers judged dead at the last beat (silent, connections gone): their leases are handed over at once. */
+  private deadPeers = new Set<string>();
+  private clientListDenied = false;
   /** Lease renewals so far; every ROSTER_REFRESH_EVERY-th one also refreshes the rosters. */
   private renewals = 0;
 
@@ -447,9 +452,10 @@ export class ClusterRoomService implements RoomService {
       const owner = await this.state.leases.owner(room);
       if (owner) {
         if (owner === this.nodeId) return owner;
-        if (this.liveness.isDead(owner, Date.now())) {
-          // Its beats stopped while ours went on: hand the lease over now rather than
-          // wait for it to run out (compare-and-delete, so a newer owner is left alone).
+        if (this.deadPeers.has(owner) && this.liveness.isDead(owner, Date.now())) {
+          // Its beats stopped while ours went on, and its Redis connections are gone: hand
+          // the lease over now rather than wait for it to run out (compare-and-delete, so a
+          // newer owner is left alone). A paused owner keeps its lease.
           this.log.info('room owner is dead; taking the room over', { room, owner });
           await this.state.leases.release(room, owner);
           continue;
@@ -467,6 +473,7 @@ export class ClusterRoomService implements RoomService {
         continue;
       }
       const now = Date.now();
+      // A silent node, dead or paused, takes no new room.
       const candidates = (await this.state.nodes.list()).filter((n) => n.acceptingRooms && !this.liveness.isDead(n.id, now));
       const chosen = pickLeastLoaded(candidates) ?? (this.accepting ? this.nodeId : undefined);
       if (!chosen) throw new Error('no node accepts rooms');
@@ -568,7 +575,30 @@ export class ClusterRoomService implements RoomService {
   /** Our beat, and the peers whose beats stopped (faster than the registry: liveness.ts). */
   private async beat(): Promise<void> {
     await this.state.bus.publish(Keys.beats(), this.codec.encode({ t: 'beat', from: this.nodeId }));
-    const dead = this.liveness.dead(Date.now());
+    const silent = this.liveness.dead(Date.now());
+    if (silent.length > 0) await this.silentPeers(silent);
+    else this.deadPeers = this.pausedPeers = new Set();
+  }
+
+  /**
+   * Peers whose beats stopped: dead if their process no longer holds its Redis connections
+   * (a kill closes them at once). One that still holds them is paused (a long GC, a stalled
+   * event loop, a starved machine) and keeps its rooms; if it never wakes, the registry's
+   * NODE_TTL_MS and the leases judge it. Where Redis cannot list its clients, silence alone
+   * judges, as it did before.
+   */
+  private async silentPeers(silent: readonly string[]): Promise<void> {
+    const connected = await this.state.nodes.connected(silent);
+    if (connected === undefined && !this.clientListDenied) {
+      this.clientListDenied = true;
+      this.log.warn('Redis refuses CLIENT LIST: a peer silent for NODE_DEAD_AFTER_MS is judged dead even if only paused', { node: this.nodeId });
+    }
+    const dead = silent.filter((id) => !connected?.has(id));
+    for (const id of silent) {
+      if (connected?.has(id) && !this.pausedPeers.has(id)) this.log.warn('peer silent on the bus but still connected to Redis: judged paused, its rooms stay', { node: this.nodeId, peer: id });
+    }
+    this.pausedPeers = new Set(connected ?? []);
+    this.deadPeers = new Set(dead);
     if (dead.length > 0) await this.peersDied(new Set(dead), 'beats');
   }
 

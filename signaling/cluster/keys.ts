@@ -19,4 +19,6 @@ export const Keys = {
   nodeChannel: (nodeId: string): string => `${KEY_PREFIX}chan:node:${nodeId}`,
   /** Pub/sub channel every node reads: each node's beats, from which peers judge it alive. */
   beats: (): string => `${KEY_PREFIX}chan:beats`,
+  /** Not a key: the CLIENT SETNAME of a node's Redis connections, so peers can see whether its process still holds them. */
+  connectionName: (nodeId: string): string => `${KEY_PREFIX}node:${nodeId}`,
 } as const;

@@ -3,9 +3,10 @@
 // nodes read, its own included. A peer is dead once it has been silent for `deadAfterMs`
 // while the bus went on carrying our own beats without a gap over that whole time: so a
 // Redis outage (nothing arrives, ours neither) or a pause of our own event loop (our beats
-// stop too) never makes a peer look dead. A peer's own pause longer than `deadAfterMs`
-// does: its rooms move, and when it wakes it finds their leases taken and lets them go.
-// The registry's NODE_TTL_MS stays the slower judge for peers never heard on the bus.
+// stop too) never makes a peer look dead. A peer's own pause looks the same as its death
+// here: the cluster service asks the state whether the silent peer still holds its Redis
+// connections (NodeRegistry.connected) before it moves that peer's rooms. The registry's
+// NODE_TTL_MS stays the slower judge for peers never heard on the bus, and for paused ones.
 //
 // Pure bookkeeping on times the caller gives, so it is tested with a moved clock.
 

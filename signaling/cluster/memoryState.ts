@@ -32,6 +32,8 @@ export class MemoryBackend {
   readonly chat: ExpiringMap<string, ChatMessage[]>;
   /** Channel name is the event name; payloads are strings. */
   readonly bus = new EventEmitter().setMaxListeners(0);
+  /** Node ids of the open states that were given one, with how many are open (a node's "connections"). */
+  readonly connections = new Map<string, number>();
 
   /** `now` is injectable so tests can move time without waiting or faking timers. */
   constructor(readonly now: () => number = Date.now) {
@@ -51,14 +53,17 @@ export class MemoryClusterState implements ClusterState {
   readonly chat: ChatHistory;
   readonly bus: MessageBus;
   #closed = false;
+  readonly #nodeId: string | undefined;
   /** Unsubscribes of this node's live bus subscriptions, run by close(). */
   readonly #subscriptions = new Set<() => void>();
 
   constructor(
     readonly backend: MemoryBackend = new MemoryBackend(),
-    options: { log?: Logger } = {},
+    options: { log?: Logger; nodeId?: string } = {},
   ) {
     const log = options.log ?? createLogger('silent');
+    this.#nodeId = options.nodeId;
+    if (this.#nodeId !== undefined) backend.connections.set(this.#nodeId, (backend.connections.get(this.#nodeId) ?? 0) + 1);
     const open = (): void => {
       if (this.#closed) throw new ClusterStateError(ClusterErrorCode.Closed, 'cluster state is closed');
     };
@@ -81,6 +86,10 @@ export class MemoryClusterState implements ClusterState {
       async remove(nodeId) {
         open();
         backend.nodes.delete(nodeId);
+      },
+      async connected(nodeIds) {
+        open();
+        return new Set(nodeIds.filter((id) => backend.connections.has(id)));
       },
     };
 
@@ -206,5 +215,9 @@ export class MemoryClusterState implements ClusterState {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of [...this.#subscriptions]) off();
+    if (this.#nodeId === undefined) return;
+    const open = (this.backend.connections.get(this.#nodeId) ?? 1) - 1;
+    if (open > 0) this.backend.connections.set(this.#nodeId, open);
+    else this.backend.connections.delete(this.#nodeId);
   }
 }

@@ -40,6 +40,8 @@ export interface RedisConnectOptions {
   onRecordRejected?: (kind: RecordKind) => void;
   /** How long start-up keeps trying to reach Redis before giving up. */
   connectTimeoutMs?: number;
+  /** This node's id, given to its connections as their name (CLIENT SETNAME) for nodes.connected. */
+  nodeId?: string;
 }
 
 /** Resume records extended per pipelined round trip. */
@@ -61,9 +63,11 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-function newClient(url: string, connectTimeoutMs: number) {
+function newClient(url: string, connectTimeoutMs: number, nodeId: string | undefined) {
   return createClient({
     url,
+    // Set again on every reconnect; peers read it with CLIENT LIST (nodes.connected).
+    ...(nodeId === undefined ? {} : { name: Keys.connectionName(nodeId) }),
     // Fail fast while reconnecting: callers report "degraded" rather than wait.
     disableOfflineQueue: true,
     socket: { reconnectStrategy: reconnectDelay, connectTimeout: Math.min(connectTimeoutMs, 5000) },
@@ -91,7 +95,7 @@ export class RedisClusterState implements ClusterState {
   /** Connects both clients; rejects with CLUSTER_UNAVAILABLE if Redis does not answer within connectTimeoutMs. */
   static async connect(url: string, options: RedisConnectOptions = {}): Promise<RedisClusterState> {
     const timeoutMs = options.connectTimeoutMs ?? 5000;
-    const commands = newClient(url, timeoutMs);
+    const commands = newClient(url, timeoutMs, options.nodeId);
     const state = new RedisClusterState(commands, commands.duplicate(), options.log ?? createLogger('silent'), options.onRecordRejected);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -168,6 +172,19 @@ export class RedisClusterState implements ClusterState {
       remove: (nodeId) =>
         run(async (c) => {
           await c.multi().hDel(Keys.nodes(), nodeId).del(Keys.nodeAlive(nodeId)).exec();
+        }),
+      connected: (nodeIds) =>
+        run(async (c) => {
+          let clients: Array<{ name?: string }>;
+          try {
+            clients = await c.clientList();
+          } catch (err) {
+            // ACLs or a managed Redis may forbid CLIENT LIST: the caller judges without it.
+            if (err instanceof ErrorReply) return undefined;
+            throw err;
+          }
+          const names = new Set(clients.map((client) => client.name));
+          return new Set(nodeIds.filter((id) => names.has(Keys.connectionName(id))));
         }),
     };
 

@@ -14,12 +14,14 @@ export interface ClusterStateOptions {
   connectTimeoutMs?: number;
   /** Told of each Redis record that fails its schema (records.ts). */
   onRecordRejected?: (kind: RecordKind) => void;
+  /** The node these connections belong to: peers can see whether its process still holds them. */
+  nodeId?: string;
 }
 
 export async function createClusterState(opts: ClusterStateOptions): Promise<ClusterState> {
-  if (!opts.redisUrl) return new MemoryClusterState(undefined, { log: opts.log });
+  if (!opts.redisUrl) return new MemoryClusterState(undefined, { ...(opts.log ? { log: opts.log } : {}), ...(opts.nodeId ? { nodeId: opts.nodeId } : {}) });
   try {
-    return await RedisClusterState.connect(opts.redisUrl, { log: opts.log, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.onRecordRejected ? { onRecordRejected: opts.onRecordRejected } : {}) });
+    return await RedisClusterState.connect(opts.redisUrl, { log: opts.log, connectTimeoutMs: opts.connectTimeoutMs ?? 5000, ...(opts.nodeId ? { nodeId: opts.nodeId } : {}), ...(opts.onRecordRejected ? { onRecordRejected: opts.onRecordRejected } : {}) });
   } catch (err) {
     // Start-up stops here; say which setting to look at.
     throw new Error(`REDIS_URL: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

@@ -28,6 +28,12 @@ export interface NodeRegistry {
   list(): Promise<NodeInfo[]>;
   get(nodeId: string): Promise<NodeInfo | undefined>;
   remove(nodeId: string): Promise<void>;
+  /**
+   * Of these nodes, those whose process holds a connection to the store right now; undefined
+   * when the store cannot say (CLIENT LIST denied). A stalled process keeps its connections,
+   * a killed one loses them at once: this is how a pause is told from a death (liveness.ts).
+   */
+  connected(nodeIds: readonly string[]): Promise<ReadonlySet<string> | undefined>;
 }
 
 export interface RoomLeases {

@@ -133,6 +133,15 @@ export function describeClusterContract(shape: string, setup: () => Promise<Clus
         expect(byId(await fx.a.nodes.list()).map((n) => n.id)).toEqual(['node-a', 'node-b']);
       });
 
+      it("tells which nodes' processes hold connections to the store: a closed node's go at once, registered or not", async () => {
+        await fx.b.nodes.heartbeat(nodeInfo('node-b'), TTL);
+        expect([...((await fx.a.nodes.connected(['node-a', 'node-b', 'node-z'])) ?? [])].sort()).toEqual(['node-a', 'node-b']);
+        await fx.b.close();
+        // Still in the registry until its TTL runs out, but its process let go.
+        expect((await fx.a.nodes.list()).map((n) => n.id)).toEqual(['node-b']);
+        expect([...((await fx.a.nodes.connected(['node-a', 'node-b'])) ?? [])]).toEqual(['node-a']);
+      });
+
       it('a node removed (drained and gone) disappears at once', async () => {
         await fx.a.nodes.heartbeat(nodeInfo('node-a'), TTL);
         await fx.b.nodes.heartbeat(nodeInfo('node-b'), TTL);

@@ -1,6 +1,6 @@
 // Owner death judged from beats on the bus (signaling/cluster/liveness.ts), with the default
-// registry and lease TTLs of 5 s: a killed owner's rooms move within about a second, and a
-// Redis that hangs for longer than that moves nothing.
+// registry and lease TTLs of 5 s: a killed owner's rooms move within about a second, while a
+// Redis that hangs for longer than that, or an owner paused for longer than that, moves nothing.
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
@@ -71,6 +71,26 @@ describe('failover judged from beats', () => {
     expect(closed).toBe('open');
   });
 
+  it("an owner paused for 3 s (SIGSTOP: a long GC pause, a starved machine) keeps its room: silent on the bus, it still holds its Redis connections", async () => {
+    const { room, owner, member } = await relayedMember();
+    const paused = cluster.nodes[Number(owner.slice('node-'.length)) - 1]!;
+    paused.process.kill('SIGSTOP');
+    try {
+      // Three times NODE_DEAD_AFTER_MS, and less than NODE_TTL_MS, after which the registry would judge it.
+      const during = await Promise.race([member.closed, new Promise<'open'>((r) => setTimeout(() => r('open'), 3000))]);
+      expect(during).toBe('open');
+    } finally {
+      paused.process.kill('SIGCONT');
+    }
+    // Awake again, it renews its lease; nobody took the room meanwhile.
+    const after = await Promise.race([member.closed, new Promise<'open'>((r) => setTimeout(() => r('open'), 1500))]);
+    expect(after).toBe('open');
+    expect(await ownerOf(room)).toBe(owner);
+    // And it serves the room: a relayed request reaches it and comes back.
+    const reply = await member.request({ type: 'chat', text: 'still here' });
+    expect(reply.ok).toBe(true);
+  });
+
   it("kill -9 of a room's owner: its relayed members hear the room moved within 3 s, and join again at once", async () => {
     const { room, owner, edge, member, token } = await relayedMember();
     const victim = cluster.nodes[Number(owner.slice('node-'.length)) - 1]!;
@@ -80,7 +100,7 @@ describe('failover judged from beats', () => {
     const closed = await member.closed;
     const movedAfterMs = performance.now() - killedAt;
     expect(closed.code).toBe(CloseCode.RoomMoved);
-    // NODE_DEAD_AFTER_MS is 2 s; the registry and lease TTLs (5 s each) would take 5-10 s.
+    // NODE_DEAD_AFTER_MS is 1 s; the registry and lease TTLs (5 s each) would take 5-10 s.
     expect(movedAfterMs).toBeLessThan(3000);
 
     const joinStarted = performance.now();

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 async function twoNodes(url: string): Promise<[RedisClusterState, RedisClusterState]> {
-  return Promise.all([RedisClusterState.connect(url), RedisClusterState.connect(url)]);
+  return Promise.all([RedisClusterState.connect(url, { nodeId: 'node-a' }), RedisClusterState.connect(url, { nodeId: 'node-b' })]);
 }
 
 const plainClient = (url: string) => createClient({ url });

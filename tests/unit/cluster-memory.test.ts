@@ -9,8 +9,8 @@ import { describeClusterContract, TTL } from '../helpers/clusterContract.js';
 function twoNodes() {
   let now = 1_000_000;
   const backend = new MemoryBackend(() => now);
-  const a = new MemoryClusterState(backend);
-  const b = new MemoryClusterState(backend);
+  const a = new MemoryClusterState(backend, { nodeId: 'node-a' });
+  const b = new MemoryClusterState(backend, { nodeId: 'node-b' });
   return {
     backend,
     a,
