@@ -1,5 +1,5 @@
-# The rtc-sfu server image: one Node process serving HTTP, the signaling WebSocket and
-# the SFU's UDP media. Configuration comes only from the environment (README.md,
+# The rtc-sfu server image: one Node process serving HTTP and the signaling WebSocket,
+# with mediasoup workers (one per core) carrying the SFU's UDP media. Configuration comes only from the environment (README.md,
 # "Configuration"; deploy/README.md for the cluster settings).
 #
 #   docker build -t rtc-sfu .
@@ -15,18 +15,23 @@ WORKDIR /app
 # .npmrc turns install scripts off (mediasoup's would download its worker or a toolchain).
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
+# The mediasoup worker, built from the npm package's own sources against Debian's
+# libraries (scripts/mediasoup/README.md): the script apt-installs its toolchain and takes
+# about 10 minutes on 2 cores. Before `COPY . .`, so a change to the app's sources reuses
+# this layer; only a new mediasoup version or recipe builds again.
+COPY scripts/mediasoup scripts/mediasoup
+RUN node scripts/mediasoup/build.mjs
 # .dockerignore lets in only the sources the build needs.
 COPY . .
 RUN node scripts/build.mjs
-# No mediasoup worker in the image yet: it serves media with werift (deploy/README.md says
-# why and what building the worker here would take).
 RUN npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:24-bookworm-slim AS runtime
 # tini as PID 1 forwards SIGTERM to node (which drains, then exits) and reaps zombies.
+# The rest are what the mediasoup worker links against (libsrtp2 brings NSS with it).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
+ && apt-get install -y --no-install-recommends tini libuv1 libssl3 libsrtp2-1 libabsl20220623 \
  && rm -rf /var/lib/apt/lists/*
 # Defaults only: every one can be overridden at `docker run -e` / in the manifests.
 # The UDP range matches EXPOSE below; a host running several containers gives each its own.
