@@ -3,11 +3,11 @@
 // (/?room=NAME&name=NAME) with a transport the server offers; otherwise shows the form,
 // with what the link had right kept and what it had wrong explained.
 // `transport=auto|udp|tcp|turn` picks the network path media may take.
-import { installDebugHook } from './debugHook.js';
-import { joinsAtOnce, readDeepLink } from './deepLink.js';
-import { fetchPageConfig } from './pageConfig.js';
-import { transportUnavailable } from './transportChoice.js';
-import { CallPage } from './ui.js';
+import { installDebugHook } from './ui/debugHook.js';
+import { joinsAtOnce, readDeepLink } from './ui/deepLink.js';
+import { fetchPageConfig } from './call/pageConfig.js';
+import { transportUnavailable } from './call/transportChoice.js';
+import { CallPage } from './ui/ui.js';
 
 async function start(): Promise<void> {
   const root = document.getElementById('app');

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../client/stats/probes.js';
+import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../client/call/stats/probes.js';
 import { openCall, waitFor, waitForMedia } from '../tests/e2e/callPage.js';
 import { launchChromium } from '../tests/helpers/browser.js';
 import { startServer, type ServerHandle } from '../tests/helpers/serverProcess.js';

@@ -54,7 +54,7 @@ const CALL_WINDOW_S = 10;
 const CALL_NAMES = ['Ann', 'Ben', 'Cat'];
 /** Issue 11's targets for a call on mediasoup, on loopback. */
 const CALL_TARGETS = { fps: 24, height: 480, jitterBufferMs: 150, freezes: 0, publisherEstimateKbps: 1000 } as const;
-/** The client's simulcast rids, lowest layer first (client/publisher.ts). */
+/** The client's simulcast rids, lowest layer first (client/call/publisher.ts). */
 const RID_ORDER = ['q', 'h', 'f'];
 const RESULTS_DIR = 'bench/results';
 const RUN_STAMP = new Date().toISOString().replace(/[:.]/g, '-');

@@ -2,8 +2,8 @@
 // page's probes and received video over a window. Shared by the demonstration and its
 // integration test, so both judge the same figures.
 import type { Page } from 'playwright-core';
-import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../../client/stats/probes.js';
-import type { VideoCounters } from '../../client/subscriber.js';
+import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../../client/call/stats/probes.js';
+import type { VideoCounters } from '../../client/call/subscriber.js';
 import type { LinkCounts, NetLab } from '../netlab/netlab.js';
 import type { ImpairmentProfile, Measurement, ProbeFigures } from './results.js';
 import { probeFigures, videoFigures } from './windowFigures.js';

@@ -1,7 +1,7 @@
 // The TCP vs UDP experiment's report: the same figures as a Markdown fragment (for the
 // terminal, a README or a pull request) and as one self-contained HTML page with charts.
 // Both are built from the same plain-text tables, so they cannot disagree.
-import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../../client/stats/probes.js';
+import { PROBE_DEADLINE_MS, PROBE_PATHS, type ProbePath } from '../../client/call/stats/probes.js';
 import type { ExperimentRun, Measurement, MediaTransport, ProbeFigures, VideoFigures } from './results.js';
 import { escapeHtml, renderBarChart, type BarChartSpec, type ChartSeries } from './svgChart.js';
 

@@ -1,6 +1,6 @@
 // What one run of the TCP vs UDP experiment measured: the data the report is made from,
 // also written as JSON beside it.
-import type { ProbePath } from '../../client/stats/probes.js';
+import type { ProbePath } from '../../client/call/stats/probes.js';
 
 /** How the media (and the data channels) reach the SFU: direct UDP, direct TCP (ICE-TCP), or TURN over TCP. */
 export type MediaTransport = 'udp' | 'tcp' | 'turn';

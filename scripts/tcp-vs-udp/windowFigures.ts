@@ -1,7 +1,7 @@
 // Figures over one measurement window, from what the page keeps: the probes' send times
 // and round trips, and the cumulative video counters read at the window's two ends.
-import type { VideoCounters } from '../../client/subscriber.js';
-import { PROBE_DEADLINE_MS, rttPercentiles, type ProbeSample } from '../../client/stats/probes.js';
+import type { VideoCounters } from '../../client/call/subscriber.js';
+import { PROBE_DEADLINE_MS, rttPercentiles, type ProbeSample } from '../../client/call/stats/probes.js';
 import type { ProbeFigures, VideoFigures } from './results.js';
 
 /**

@@ -1,15 +1,15 @@
 // Helpers for driving the call page in Chromium and reading what it receives.
 import { createSocket } from 'node:dgram';
 import type { Browser, Page } from 'playwright-core';
-import type { ParticipantStats } from '../../client/call.js';
-import type { CallDebugHook } from '../../client/debugHook.js';
+import type { ParticipantStats } from '../../client/call/call.js';
+import type { CallDebugHook } from '../../client/ui/debugHook.js';
 
 /** What one page receives from one remote participant (cumulative counters). */
 export type RemoteMediaStats = ParticipantStats;
 
 declare global {
   interface Window {
-    /** Installed by the page (client/debugHook.ts). */
+    /** Installed by the page (client/ui/debugHook.ts). */
     __call: CallDebugHook;
   }
 }

@@ -3,7 +3,7 @@
 // loopback every path answers nearly every probe within milliseconds.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PROBE_DEADLINE_MS, type ProbeSummary } from '../../client/stats/probes.js';
+import { PROBE_DEADLINE_MS, type ProbeSummary } from '../../client/call/stats/probes.js';
 import { launchChromium } from '../helpers/browser.js';
 import { ENGINES, engineEnv } from '../helpers/engines.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';

@@ -3,7 +3,7 @@
 // a real coturn on loopback that accepts only TCP and TURN REST credentials.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TransportFigures } from '../../client/stats/transport.js';
+import type { TransportFigures } from '../../client/call/stats/transport.js';
 import { launchChromium } from '../helpers/browser.js';
 import { ENGINES, engineEnv } from '../helpers/engines.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';

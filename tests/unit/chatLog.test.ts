@@ -1,7 +1,7 @@
 // The page's chat log: every message once, in the owner's time order, bounded. A resume
 // brings the room's history again; the page must neither repeat nor lose messages.
 import { describe, expect, it } from 'vitest';
-import { ChatLog } from '../../client/chatLog.js';
+import { ChatLog } from '../../client/call/chatLog.js';
 import type { ChatMessage } from '../../signaling/protocol.js';
 
 const msg = (id: string, at: number): ChatMessage => ({ id, participantId: 'p', name: 'Ann', text: `text ${id}`, at });

@@ -1,8 +1,8 @@
 // A link's room, name and transport are checked one by one: what is valid is kept, what
 // is not comes back with its value and the reason, and the page joins only when all is well.
 import { describe, expect, it } from 'vitest';
-import { joinsAtOnce, readDeepLink } from '../../client/deepLink.js';
-import { displayNameProblem, roomNameProblem } from '../../client/validation.js';
+import { joinsAtOnce, readDeepLink } from '../../client/ui/deepLink.js';
+import { displayNameProblem, roomNameProblem } from '../../client/call/validation.js';
 
 describe('room and name rules', () => {
   it('says how long a too-long room or name is', () => {

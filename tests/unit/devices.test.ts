@@ -1,8 +1,8 @@
 // The remembered device choice (what localStorage holds is outside input: checked, bounded)
 // and how a remembered device is found again, plus the level meter's scale.
 import { describe, expect, it } from 'vitest';
-import { findChoice, loadDeviceChoice, rememberDevice } from '../../client/devices.js';
-import { meterLevel } from '../../client/levelMeter.js';
+import { findChoice, loadDeviceChoice, rememberDevice } from '../../client/call/devices.js';
+import { meterLevel } from '../../client/call/audioLevel.js';
 
 function memoryStorage(initial: Record<string, string> = {}): Pick<Storage, 'getItem' | 'setItem'> & { data: Record<string, string> } {
   const data = { ...initial };

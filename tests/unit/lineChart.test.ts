@@ -1,7 +1,7 @@
 // The stats charts' y axis is as wide as its widest label: a fixed 36 px axis cut "1,000"
 // to ",000" (issue 14).
 import { describe, expect, it } from 'vitest';
-import { yAxisSize } from '../../client/lineChart.js';
+import { yAxisSize } from '../../client/ui/lineChart.js';
 
 /** About system-ui at 11 px: 6.5 px a digit, 3 px a comma. */
 const width = (label: string): number => [...label].reduce((w, ch) => w + (ch === ',' ? 3 : 6.5), 0);

@@ -1,7 +1,7 @@
 // Message-latency figures: round-trip percentiles and the share of probes answered in
 // time, per path, over the last minute.
 import { describe, expect, it } from 'vitest';
-import { PROBE_DEADLINE_MS, PROBE_WINDOW_MS, ProbeLog, percentile } from '../../client/stats/probes.js';
+import { PROBE_DEADLINE_MS, PROBE_WINDOW_MS, ProbeLog, percentile } from '../../client/call/stats/probes.js';
 
 describe('percentile (nearest rank)', () => {
   it('picks the value at rank ceil(p/100 * n)', () => {

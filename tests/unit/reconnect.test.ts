@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectPolicyOptions } from '../../client/reconnect.js';
+import { DEFAULT_RECONNECT, ReconnectPolicy, type ReconnectPolicyOptions } from '../../client/call/reconnect.js';
 
 /** Every delay the policy hands out before it gives up (at most `limit`). */
 function schedule(policy: ReconnectPolicy, limit = 1000): { delays: number[]; gaveUp: boolean } {

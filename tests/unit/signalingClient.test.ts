@@ -1,4 +1,4 @@
-// The page's signaling socket (client/signaling.ts, here on Node's own WebSocket): a socket
+// The page's signaling socket (client/call/signaling.ts, here on Node's own WebSocket): a socket
 // this page closes itself fails its pending requests with a plain "connection lost", which
 // the reconnect loop retries, never with the meaning of the close code it sent. Seen in
 // Chromium: a media failure during a resume closed the resume's socket with 1000, the
@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { CallError } from '../../client/errors.js';
-import { SignalingClient } from '../../client/signaling.js';
+import { CallError } from '../../client/call/errors.js';
+import { SignalingClient } from '../../client/call/signaling.js';
 
 let server: WebSocketServer | undefined;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulcastLayers } from '../../client/publisher.js';
+import { simulcastLayers } from '../../client/call/publisher.js';
 
 describe('simulcast layers the page asks Chromium for', () => {
   it('are half and full resolution from a 480p camera, since Chromium sends two streams below 540p', () => {

@@ -1,7 +1,7 @@
 // Who speaks, from levels read four times a second: the threshold, the hold through the
 // pauses between words, an active speaker that does not flicker, and people who leave.
 import { describe, expect, it } from 'vitest';
-import { SpeakerDetector } from '../../client/speakers.js';
+import { SpeakerDetector } from '../../client/call/speakers.js';
 
 const LOUD = 0.1;
 const QUIET = 0.02;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectionFigures } from '../../client/stats/report.js';
-import type { StreamFigures } from '../../client/stats/rtpStreams.js';
+import { connectionFigures } from '../../client/call/stats/report.js';
+import type { StreamFigures } from '../../client/call/stats/rtpStreams.js';
 import { publisherFirst, publisherSecond, relayedOverTls, subscriberFirst, subscriberSecond } from './fixtures/chromeStats.js';
 import { edit, entry, numbersIn } from './fixtures/edit.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { qualityToCsv, qualityToJson } from '../../client/stats/export.js';
-import { HISTORY_WINDOW_MS, QualityHistory, RingBuffer, UPLINK_SERIES, type QualitySample } from '../../client/stats/history.js';
-import type { QualityReport } from '../../client/stats/report.js';
+import { qualityToCsv, qualityToJson } from '../../client/call/stats/export.js';
+import { HISTORY_WINDOW_MS, QualityHistory, RingBuffer, UPLINK_SERIES, type QualitySample } from '../../client/call/stats/history.js';
+import type { QualityReport } from '../../client/call/stats/report.js';
 
 function report(at: number, remotes: string[], lossPercent = 0): QualityReport {
   return {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { QualityMonitor, type CallStatsSnapshot } from '../../client/qualityMonitor.js';
-import type { QualityReport } from '../../client/stats/report.js';
+import { QualityMonitor, type CallStatsSnapshot } from '../../client/call/qualityMonitor.js';
+import type { QualityReport } from '../../client/call/stats/report.js';
 import { publisherFirst, publisherSecond, SUBSCRIBER_MIDS, subscriberFirst, subscriberSecond } from './fixtures/chromeStats.js';
 
 beforeEach(() => {

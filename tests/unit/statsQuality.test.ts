@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerStreamStats } from '../../signaling/protocol.js';
-import { classifyQuality, GOOD_QUALITY, limitingFigures, POOR_QUALITY, worst } from '../../client/stats/quality.js';
-import { buildQualityReport, connectionFigures, serverFigures } from '../../client/stats/report.js';
+import { classifyQuality, GOOD_QUALITY, limitingFigures, POOR_QUALITY, worst } from '../../client/call/stats/quality.js';
+import { buildQualityReport, connectionFigures, serverFigures } from '../../client/call/stats/report.js';
 import { publisherFirst, publisherSecond, REMOTE_PARTICIPANT, SUBSCRIBER_MIDS, subscriberFirst, subscriberSecond } from './fixtures/chromeStats.js';
 import { edit, entry } from './fixtures/edit.js';
 

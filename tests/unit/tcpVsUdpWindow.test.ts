@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VideoCounters } from '../../client/subscriber.js';
+import type { VideoCounters } from '../../client/call/subscriber.js';
 import { probeFigures, videoFigures } from '../../scripts/tcp-vs-udp/windowFigures.js';
 
 describe('probe figures over a window', () => {

@@ -1,7 +1,7 @@
 // The page reports a tile's size debounced, and only when the layer the server would
 // choose changes.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { TILE_REPORT_DEBOUNCE_MS, TileSizeReporter } from '../../client/tileSizes.js';
+import { TILE_REPORT_DEBOUNCE_MS, TileSizeReporter } from '../../client/call/tileSizes.js';
 import type { PictureSize } from '../../signaling/layers.js';
 import { chooseLayer } from '../../signaling/layers.js';
 

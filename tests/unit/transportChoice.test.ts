@@ -1,8 +1,8 @@
 // The transport a person forces: which SFU candidates survive, and which ICE servers
 // and policy the browser's peer connections get.
 import { describe, expect, it } from 'vitest';
-import { parsePageConfig } from '../../client/pageConfig.js';
-import { filterCandidates, isTcpTurnUrl, parseTransportChoice, transportChoiceProblem, transportConfiguration, transportUnavailable } from '../../client/transportChoice.js';
+import { parsePageConfig } from '../../client/call/pageConfig.js';
+import { filterCandidates, isTcpTurnUrl, parseTransportChoice, transportChoiceProblem, transportConfiguration, transportUnavailable } from '../../client/call/transportChoice.js';
 
 const OFFER = [
   'v=0',
