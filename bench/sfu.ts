@@ -18,7 +18,9 @@
 // publisher, subscribers and bot process; the server places each room on its least-loaded
 // worker. That run's total is compared with the one-room figures at each step.
 // Usage: npm run bench:sfu [-- --duration-per-step 5 --rate 300 --subscribers 1,2,4,8,16
-//          --systems werift,mediasoup,relay --repeat 1 --rooms 2 --profile]
+//          --systems werift,mediasoup,relay --repeat 1 --rooms 2 --profile --decrypt-one-in 256]
+//   --decrypt-one-in N  subscriber bots decrypt one packet in N, counting the rest from the
+//               clear RTP header (1: decrypt all); failed decryptions are reported.
 //   --repeat N  N rounds of every system, in a rotated order; the headline is the median.
 //   --profile   run the werift server of the first round under `node --cpu-prof` and
 //               summarize the samples taken in the window of its last step (top functions
@@ -54,6 +56,7 @@ const { values: flags } = parseArgs({
     repeat: { type: 'string', default: '1' },
     rooms: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    'decrypt-one-in': { type: 'string', default: '256' },
   },
 });
 const STEP_SECONDS = Number(flags['duration-per-step']);
@@ -65,6 +68,13 @@ const SYSTEMS_RUN = flags.systems.split(',') as System[];
 const ROUNDS = Number(flags.repeat);
 /** Rooms of the multi-room mediasoup run; 1 skips it. */
 const ROOMS = Number(flags.rooms);
+/**
+ * Subscriber bots decrypt one forwarded packet in this many and count the rest from their
+ * clear RTP headers (loadtest/media/sampledSrtp.ts); 1 decrypts all, as werift would.
+ * Decrypting everything, the bots needed three times the server's CPU and the machine
+ * ran out before the server did.
+ */
+const DECRYPT_ONE_IN = Number(flags['decrypt-one-in']);
 /** The baseline's datagrams: the RTP payload plus an RTP header and an SRTP tag, about what the SFU's packets weigh. */
 const BASELINE_PACKET_BYTES = PAYLOAD_BYTES + 12 + 16;
 /** Time after subscribers joined before a window starts: renegotiation and the first RTCP are not forwarding. */
@@ -86,11 +96,11 @@ const WATCHDOG_MS = (60 + LADDERS * SUBSCRIBER_STEPS.length * (STEP_SECONDS + 20
 if (
   ![STEP_SECONDS, PACKETS_PER_SECOND, PAYLOAD_BYTES].every((n) => Number.isFinite(n) && n > 0) ||
   SUBSCRIBER_STEPS.some((n) => !Number.isInteger(n) || n < 1) ||
-  ![ROUNDS, ROOMS].every((n) => Number.isInteger(n) && n >= 1) ||
+  ![ROUNDS, ROOMS, DECRYPT_ONE_IN].every((n) => Number.isInteger(n) && n >= 1) ||
   SYSTEMS_RUN.some((s) => !SYSTEMS.includes(s))
 ) {
   throw new Error(
-    `--duration-per-step, --rate and --payload-bytes take positive numbers, --subscribers a list like 1,2,4, --repeat and --rooms a whole number >= 1, --systems a list of ${SYSTEMS.join(', ')}`,
+    `--duration-per-step, --rate and --payload-bytes take positive numbers, --subscribers a list like 1,2,4, --repeat, --rooms and --decrypt-one-in a whole number >= 1, --systems a list of ${SYSTEMS.join(', ')}`,
   );
 }
 if (ROOMS > 1 && !SYSTEMS_RUN.includes('mediasoup')) throw new Error('--rooms compares with the one-room mediasoup ladder: keep mediasoup in --systems');
@@ -117,6 +127,8 @@ interface Step {
   othersCpuPercent: number;
   /** The measuring window on the monotonic clock (process.hrtime, microseconds), to cut a CPU profile to it. */
   windowUs: { startUs: number; endUs: number };
+  /** Sampled forwarded packets the subscribers decrypted in the window, and how many failed to (--decrypt-one-in). */
+  decrypted: { verified: number; failed: number };
 }
 
 /** One ladder: the steps measured, and why it stopped early if it did. */
@@ -147,10 +159,13 @@ async function measureStep(rooms: number, subscribers: number, counts: () => Pro
   const seconds = (performance.now() - t0) / 1000;
   let sent = 0;
   let received = 0;
+  const decrypted = { verified: 0, failed: 0 };
   const perRoom: number[] = [];
   for (const [room, end] of c1.entries()) {
     const start = c0[room]!;
     sent += end.sent - start.sent;
+    decrypted.verified += (end.verified ?? 0) - (start.verified ?? 0);
+    decrypted.failed += (end.failed ?? 0) - (start.failed ?? 0);
     let roomReceived = 0;
     for (let i = 0; i < subscribers; i++) roomReceived += (end.received[i] ?? 0) - (start.received[i] ?? 0);
     received += roomReceived;
@@ -172,6 +187,7 @@ async function measureStep(rooms: number, subscribers: number, counts: () => Pro
     machineCpuPercent: machine,
     othersCpuPercent: Math.max(0, machine - server.averagePercent - bots),
     windowUs: { startUs, endUs },
+    decrypted,
   };
 }
 
@@ -185,7 +201,8 @@ function logStep(label: string, s: Step): void {
   console.log(
     `[${label}] ${String(s.subscribers).padStart(2)} subscribers${s.rooms > 1 ? ' per room' : ''}: sent ${s.sentPerSecond.toFixed(0)} pkt/s, forwarded ${s.forwardedPerSecond.toFixed(0)} pkt/s, ` +
       `loss ${s.lossPercent.toFixed(2)}%, server CPU ${s.serverCpuPercent.toFixed(0)}%${processes}, bots CPU ${s.botsCpuPercent.toFixed(0)}%, ` +
-      `machine ${s.machineCpuPercent.toFixed(0)}% of ${os.cpus().length * 100}% (others ${s.othersCpuPercent.toFixed(0)}%)`,
+      `machine ${s.machineCpuPercent.toFixed(0)}% of ${os.cpus().length * 100}% (others ${s.othersCpuPercent.toFixed(0)}%)` +
+      (s.decrypted.verified + s.decrypted.failed > 0 ? `, sampled decryptions ${s.decrypted.verified} ok, ${s.decrypted.failed} failed` : ''),
   );
 }
 
@@ -214,7 +231,7 @@ async function benchEngine(engine: Engine, rooms: number, profile: boolean): Pro
     }
     for (const n of SUBSCRIBER_STEPS) {
       try {
-        await Promise.all(bots.map((b, r) => b.request({ type: 'subscribe', wsUrl: server.wsUrl, room: `${ROOM}-${r}`, total: n }, 30_000 + n * 2000)));
+        await Promise.all(bots.map((b, r) => b.request({ type: 'subscribe', wsUrl: server.wsUrl, room: `${ROOM}-${r}`, total: n, decryptOneIn: DECRYPT_ONE_IN > 1 ? DECRYPT_ONE_IN : undefined }, 30_000 + n * 2000)));
       } catch (err) {
         // The steps so far still stand; the failure goes into the output and the results.
         const message = err instanceof Error ? err.message : String(err);
@@ -265,8 +282,8 @@ async function benchRelay(): Promise<Ladder> {
   }
 }
 
-/** The highest step that lost under 1%: the load the system carries. */
-const capacity = (steps: readonly Step[]): Step | undefined => [...steps].reverse().find((s) => s.lossPercent < LOSS_LIMIT * 100);
+/** The highest step that lost under 1% and whose sampled packets all decrypted: the load the system carries. */
+const capacity = (steps: readonly Step[]): Step | undefined => [...steps].reverse().find((s) => s.lossPercent < LOSS_LIMIT * 100 && s.decrypted.failed === 0);
 const perCore = (value: number, cpuPercent: number): number => (cpuPercent > 0 ? value / (cpuPercent / 100) : NaN);
 const busiestProcess = (s: Step): ProcessCpu => s.serverProcesses.reduce((a, b) => (b.percent > a.percent ? b : a));
 
@@ -540,7 +557,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpus: os.cpus().length,
     git: gitState(),
-    settings: { STEP_SECONDS, PACKETS_PER_SECOND, SUBSCRIBER_STEPS, PAYLOAD_BYTES, BASELINE_PACKET_BYTES, SETTLE_MS, LOSS_LIMIT, SYSTEMS_RUN, ROUNDS, ROOMS, profiled: flags.profile },
+    settings: { STEP_SECONDS, PACKETS_PER_SECOND, SUBSCRIBER_STEPS, PAYLOAD_BYTES, BASELINE_PACKET_BYTES, SETTLE_MS, LOSS_LIMIT, SYSTEMS_RUN, ROUNDS, ROOMS, DECRYPT_ONE_IN, profiled: flags.profile },
     loadAverage: { atStart: loadAtStart, atEnd: loadAtEnd },
     /** Forwarded packets/s per core of the server's process tree, at the highest step under 1% loss (median over rounds). */
     perCore: perCoreFigures,

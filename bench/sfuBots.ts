@@ -8,6 +8,10 @@
 // mediasoup, unlike werift, reads the VP8 payload and forwards nothing to a consumer
 // before a keyframe; the bots do not answer keyframe requests, so syntheticVideo marks
 // one every 10 frames itself.
+//
+// With a `decryptOneIn`, subscribers count packets off the socket and decrypt one in that
+// many (loadtest/media/sampledSrtp.ts), so that on a small machine the bots leave the
+// cores to the server under test.
 import { MediaPublisher } from '../loadtest/media/mediaPublisher.js';
 import { MediaSubscriber } from '../loadtest/media/mediaSubscriber.js';
 import { localRtcOptions, type MediaSignaling } from '../loadtest/media/peer.js';
@@ -18,13 +22,16 @@ import { serveRequests } from './ipcChild.js';
 
 export type BotRequest =
   | { type: 'publish'; wsUrl: string; room: string; packetsPerSecond: number; payloadBytes: number }
-  | { type: 'subscribe'; wsUrl: string; room: string; total: number }
+  | { type: 'subscribe'; wsUrl: string; room: string; total: number; decryptOneIn: number | undefined }
   | { type: 'counts' };
 export interface BotCounts {
   /** RTP packets the publisher handed to its sender. */
   sent: number;
   /** RTP packets received, per subscriber, in join order. */
   received: number[];
+  /** Sampled packets decrypted and authenticated, and those that failed, all subscribers together (--decrypt-one-in). */
+  verified?: number;
+  failed?: number;
 }
 
 /** Loopback only: the same options the server gets from RTC_LISTEN_IP=127.0.0.1. */
@@ -67,9 +74,9 @@ async function publish(req: Extract<BotRequest, { type: 'publish' }>): Promise<v
   publisher = { client, media };
 }
 
-async function addSubscriber(wsUrl: string, room: string, index: number): Promise<void> {
+async function addSubscriber(wsUrl: string, room: string, index: number, decryptOneIn: number | undefined): Promise<void> {
   const client = await join(wsUrl, room, { publish: false, subscribe: true }, `subscriber-${index}`);
-  const media = new MediaSubscriber({ rtc: RTC, timeoutMs: TIMEOUT_MS, onError: (code) => console.error(`subscriber-${index}: ${code}`) });
+  const media = new MediaSubscriber({ rtc: RTC, timeoutMs: TIMEOUT_MS, decryptOneIn, onError: (code) => console.error(`subscriber-${index}: ${code}`) });
   subscribers.push({ client, media });
   media.start(signalingOf(client));
   let timer: NodeJS.Timeout | undefined;
@@ -92,9 +99,14 @@ serveRequests<BotRequest, BotCounts | null>(async (req) => {
       return null;
     case 'subscribe':
       // One at a time, as people join a call; the step's window starts after the last.
-      for (let i = subscribers.length; i < req.total; i++) await addSubscriber(req.wsUrl, req.room, i);
+      for (let i = subscribers.length; i < req.total; i++) await addSubscriber(req.wsUrl, req.room, i, req.decryptOneIn);
       return null;
     case 'counts':
-      return { sent: publisher?.media.sent('video') ?? 0, received: subscribers.map((s) => s.media.packets) };
+      return {
+        sent: publisher?.media.sent('video') ?? 0,
+        received: subscribers.map((s) => s.media.packets),
+        verified: subscribers.reduce((sum, s) => sum + s.media.sampledCounts.verified, 0),
+        failed: subscribers.reduce((sum, s) => sum + s.media.sampledCounts.failed, 0),
+      };
   }
 });

@@ -1,9 +1,10 @@
 // A headless subscriber: answers every offer the SFU makes for its subscriber connection
 // (signaling/PROTOCOL.md: only the server offers there, one offer outstanding at a time)
 // and counts each stream it receives: packets, loss from sequence gaps, freezes.
-import { RTCPeerConnection } from 'werift';
+import { RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import { answerSfuOffer, gatheringComplete, peerConnectionConfig, rewriteCandidates, type RtcOptions } from '../../server/sfu/rtcConfig.js';
 import { connected, isMediaErrorCode, type MediaSignaling } from './peer.js';
+import { SampledSrtp, transceiverOf } from './sampledSrtp.js';
 import { ReceivedStream, type MediaKind, type StreamSnapshot } from './rtpCounting.js';
 
 export interface SubscriberOptions {
@@ -14,6 +15,12 @@ export interface SubscriberOptions {
   onError?: (code: string) => void;
   /** Every RTP packet, as it arrives (the counters are updated before). */
   onPacket?: (kind: MediaKind) => void;
+  /**
+   * Decrypt only one packet in this many once media flows, counting the rest from their
+   * clear RTP headers (sampledSrtp.ts): for the SFU bench, whose bots must cost less than
+   * the server. Only streams whose packets were seen decrypted are counted. Unset: all.
+   */
+  decryptOneIn?: number;
 }
 
 export class MediaSubscriber {
@@ -28,11 +35,24 @@ export class MediaSubscriber {
   /** Resolves at the first RTP packet. */
   readonly firstPacket: Promise<void>;
   private readonly streams = new Map<number, ReceivedStream>();
+  private readonly sampled: SampledSrtp | undefined;
   private resolveFirstPacket!: () => void;
   private closed = false;
 
   constructor(private readonly options: SubscriberOptions) {
     this.firstPacket = new Promise((resolve) => (this.resolveFirstPacket = resolve));
+    const { decryptOneIn } = options;
+    if (decryptOneIn !== undefined) {
+      this.sampled = new SampledSrtp(decryptOneIn, (ssrc, seq) => {
+        const stream = this.streams.get(ssrc);
+        if (stream) this.count(stream, seq);
+      });
+    }
+  }
+
+  /** Sampled packets that decrypted, and that did not (decryptOneIn set; otherwise zeros). */
+  get sampledCounts(): { verified: number; failed: number } {
+    return this.sampled?.counts ?? { verified: 0, failed: 0 };
   }
 
   get isConnected(): boolean {
@@ -72,6 +92,21 @@ export class MediaSubscriber {
     }
   }
 
+  private attachSampling(transceiver: RTCRtpTransceiver): void {
+    if (this.closed || !this.sampled) return;
+    try {
+      this.sampled.attach(transceiver);
+    } catch {
+      this.options.onError?.('media:subscriber:sampling');
+    }
+  }
+
+  private count(stream: ReceivedStream, seq: number): void {
+    stream.record(seq, performance.now());
+    if (this.packets++ === 0) this.resolveFirstPacket();
+    this.options.onPacket?.(stream.kind);
+  }
+
   private createConnection(timeoutMs: number): RTCPeerConnection {
     const t0 = performance.now();
     const pc = new RTCPeerConnection(peerConnectionConfig(this.options.rtc));
@@ -79,14 +114,20 @@ export class MediaSubscriber {
     pc.onTrack.subscribe((track) => {
       this.seen.tracks++;
       const kind: MediaKind = track.kind === 'audio' ? 'audio' : 'video';
+      let transceiver: RTCRtpTransceiver | undefined;
       track.onReceiveRtp.subscribe((rtp) => {
         if (this.closed) return;
         const ssrc = rtp.header.ssrc;
         let stream = this.streams.get(ssrc);
         if (!stream) this.streams.set(ssrc, (stream = new ReceivedStream(kind, ssrc)));
-        stream.record(rtp.header.sequenceNumber, performance.now());
-        if (this.packets++ === 0) this.resolveFirstPacket();
-        this.options.onPacket?.(kind);
+        if (this.sampled) {
+          transceiver ??= transceiverOf(pc, track);
+          if (transceiver && this.sampled.covers(transceiver)) return; // counted off the socket
+          // After this packet's dispatch, so that it is not counted twice.
+          const t = transceiver;
+          if (t) queueMicrotask(() => this.attachSampling(t));
+        }
+        this.count(stream, rtp.header.sequenceNumber);
       });
     });
     connected(pc, 'subscriber', timeoutMs).then(
