@@ -2,7 +2,7 @@
 // development token endpoint.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
 import { displayName, roomName, type TokenIssuer } from '../signaling/auth.js';
@@ -30,7 +30,10 @@ const tokenRequest = z.strictObject({ room: roomName, name: displayName, admin: 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // req.secure then believes the X-Forwarded-Proto of the proxies that X-Forwarded-For is believed from.
+  if (deps.config.admission.trustProxyHops > 0) app.set('trust proxy', deps.config.admission.trustProxyHops);
   app.use(securityHeaders(deps.config));
+  app.use(strictTransportSecurity(deps.config));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', ...deps.stats() });
@@ -118,8 +121,7 @@ function metricsHandler(metrics: HttpDeps['metrics']): (req: Request, res: Respo
 /**
  * Security headers (helmet). The call page loads only its own script and styles (no inline
  * ones) and connects only to its own origin's WebSocket; media flows over WebRTC, which CSP
- * does not govern. It may not be framed. HSTS only when this server itself speaks TLS: a
- * plain-HTTP server on a LAN must not make browsers insist on HTTPS for its host.
+ * does not govern. It may not be framed. HSTS: strictTransportSecurity below.
  */
 function securityHeaders(config: Config): ReturnType<typeof helmet> {
   return helmet({
@@ -141,8 +143,22 @@ function securityHeaders(config: Config): ReturnType<typeof helmet> {
     },
     xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
-    strictTransportSecurity: config.tls ? { maxAge: 180 * 24 * 3600, includeSubDomains: false } : false,
+    strictTransportSecurity: false,
   });
+}
+
+/**
+ * HSTS on responses that reached the browser over TLS: always when this server speaks TLS
+ * itself, and behind a trusted proxy (TRUST_PROXY_HOPS) when the proxy says the browser
+ * used https (X-Forwarded-Proto). A plain-HTTP server on a LAN must not make browsers
+ * insist on HTTPS for its host, and an untrusted header must not make it do so either.
+ */
+function strictTransportSecurity(config: Config): RequestHandler {
+  const hsts = helmet.strictTransportSecurity({ maxAge: 180 * 24 * 3600, includeSubDomains: false });
+  return (req, res, next) => {
+    if (config.tls || (config.admission.trustProxyHops > 0 && req.secure)) hsts(req, res, next);
+    else next();
+  };
 }
 
 /** `ws://host wss://host` for the request's Host (for browsers whose 'self' does not cover WebSockets), or nothing for an odd Host. */

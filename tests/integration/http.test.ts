@@ -183,6 +183,21 @@ describe('HTTP in production', () => {
     }
   });
 
+  it('sends HSTS behind a trusted TLS proxy, and only when the proxy says https', async () => {
+    const hstsOf = async (url: string, headers: Record<string, string>): Promise<string | null> =>
+      (await fetch(`${url}/healthz`, { headers })).headers.get('strict-transport-security');
+    const proxied = await startServer({ TRUST_PROXY_HOPS: '1' });
+    const direct = await startServer();
+    try {
+      expect(await hstsOf(proxied.url, { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7' })).toMatch(/max-age=\d+/);
+      expect(await hstsOf(proxied.url, { 'x-forwarded-proto': 'http', 'x-forwarded-for': '203.0.113.7' })).toBeNull();
+      // Without a trusted proxy the header is anyone's to send.
+      expect(await hstsOf(direct.url, { 'x-forwarded-proto': 'https' })).toBeNull();
+    } finally {
+      await Promise.all([proxied.stop(), direct.stop()]);
+    }
+  });
+
   it('serves the token endpoint when DEV_TOKENS=true', async () => {
     const server = await startServer({ NODE_ENV: 'production', JWT_SECRET: PRODUCTION_SECRET, DEV_TOKENS: 'true' });
     try {
