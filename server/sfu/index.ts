@@ -76,10 +76,6 @@ export class Sfu implements MediaPlane {
     return room;
   }
 
-  roomList(): SfuRoom[] {
-    return [...this.rooms.values()];
-  }
-
   stats(): SfuStats {
     const total: SfuStats = { rooms: this.rooms.size, participants: 0, peerConnections: 0, forwarders: 0 };
     for (const room of this.rooms.values()) {
