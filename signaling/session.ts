@@ -134,8 +134,14 @@ export class Session {
     this.member = undefined;
     if (!member) return;
     this.deps.log.info(clean ? 'participant left' : 'participant detached', { room: member.room, participant: member.participantId, reason });
-    const done = clean ? this.deps.rooms.leave(member, reason) : this.deps.rooms.detach(member, reason);
-    done.catch((err: unknown) => this.deps.log.warn('leave failed', { room: member.room, participant: member.participantId, error: errorText(err) }));
+    if (clean) void this.leaveRoom(member, reason);
+    else this.deps.rooms.detach(member, reason).catch((err: unknown) => this.deps.log.warn('leave failed', { room: member.room, participant: member.participantId, error: errorText(err) }));
+  }
+
+  /** Leaves the room for good; from then on this session has no member. Never rejects. */
+  private async leaveRoom(member: MemberRef, reason: LeaveReason): Promise<void> {
+    this.member = undefined;
+    await this.deps.rooms.leave(member, reason).catch((err: unknown) => this.deps.log.warn('leave failed', { room: member.room, participant: member.participantId, error: errorText(err) }));
   }
 
   /** Ends the session from the server side with a close code. */
@@ -223,6 +229,9 @@ export class Session {
           await this.deps.rooms.mute(member, msg.kind, msg.muted);
           return {};
         case 'leave':
+          // Out of the room before the answer, so that a join right after it finds the room
+          // as the leave left it (an emptied room's chat cleared, its lease given back).
+          await this.leaveRoom(member, 'left');
           return {};
         case 'video-size':
           if (!this.videoSizeBucket.take()) throw new CodedError(ErrorCode.RateLimited, `more than ${this.videoSizeBucket.perSecond} video-size reports per second`);
