@@ -6,6 +6,7 @@
 import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { displayName, roomName } from '../auth.js';
+import { ERROR_TEXT_CHARS } from '../clientValue.js';
 import { ERROR_CODES } from '../errors.js';
 import { CHAT_MAX_CHARS, ErrorCode, MAX_MESSAGE_BYTES, type ImpairmentSettings, type LeaveReason, type MediaKind, type ServerMessage } from '../protocol.js';
 import type { PictureSize } from '../layers.js';
@@ -36,6 +37,8 @@ export type BusMessage =
   | { t: 'evt'; participantId: string; message: ServerMessage }
   /** Owner to edge: end that socket (replaced by a newer one, or the room moved). */
   | { t: 'end'; participantId: string; why: 'replaced' | 'moved' }
+  /** Owner to edge: that socket's media failed for good (a reason starting MEDIA_ABUSE closes the socket with 4015). */
+  | { t: 'media-failed'; participantId: string; reason: string }
   /** Every node to all, every NODE_BEAT_INTERVAL_MS on the beats channel: "I am alive" (liveness.ts). */
   | { t: 'beat'; from: string };
 
@@ -93,6 +96,7 @@ const busMessage = z.union([
   // Events are the owner's own server messages for a client, passed on as they are.
   z.strictObject({ t: z.literal('evt'), participantId: id, message: z.looseObject({ type: z.string().min(1).max(64) }) }),
   z.strictObject({ t: z.literal('end'), participantId: id, why: z.enum(['replaced', 'moved']) }),
+  z.strictObject({ t: z.literal('media-failed'), participantId: id, reason: z.string().max(ERROR_TEXT_CHARS) }),
   z.strictObject({ t: z.literal('beat'), from: nodeId }),
 ]);
 

@@ -16,7 +16,7 @@ import { errorFromBus, PeerDeadError, refusalForBus } from './relayErrors.js';
 import type { MessageBus } from './types.js';
 
 /** Owner to edge: an event for one of the edge's sockets, or the end of that socket. */
-export type MemberMessage = Extract<BusMessage, { t: 'evt' } | { t: 'end' }>;
+export type MemberMessage = Extract<BusMessage, { t: 'evt' } | { t: 'end' } | { t: 'media-failed' }>;
 
 export interface BusRelayOptions {
   nodeId: string;
@@ -123,6 +123,7 @@ export class BusRelay {
       }
       case 'evt':
       case 'end':
+      case 'media-failed':
         this.options.onMemberMessage(message);
         return;
       case 'beat':

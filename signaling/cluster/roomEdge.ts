@@ -78,6 +78,10 @@ export class RoomEdge {
   /** An owner's message for one of the sockets here (busRelay.ts). */
   onMemberMessage(message: MemberMessage): void {
     const member = this.remote.get(message.participantId);
+    if (message.t === 'media-failed') {
+      member?.sink.mediaFailed(message.reason);
+      return;
+    }
     if (message.t === 'end') {
       this.remote.delete(message.participantId);
       if (message.why === 'replaced') member?.sink.replaced();

@@ -212,7 +212,8 @@ export class RoomOwner {
     };
     return {
       send: (message) => send({ t: 'evt', participantId, message }),
-      mediaFailed: (reason) => this.log.warn('media failed', { participant: participantId, reason: bounded(reason, ERROR_TEXT_CHARS) }),
+      // The edge's session logs it and, for media abuse, closes the socket (4015).
+      mediaFailed: (reason) => send({ t: 'media-failed', participantId, reason: bounded(reason, ERROR_TEXT_CHARS) }),
       replaced: () => send({ t: 'end', participantId, why: 'replaced' }),
       moved: () => send({ t: 'end', participantId, why: 'moved' }),
     };

@@ -1,4 +1,5 @@
 // Several real server processes sharing one real Redis: the cluster shape of the tests.
+import { createClient } from 'redis';
 import { startRedis, type RedisHandle } from './redis.js';
 import { startServer, type ServerHandle } from './serverProcess.js';
 
@@ -32,4 +33,18 @@ export async function startCluster(count: number, env: Record<string, string> = 
       await redis.stop();
     },
   };
+}
+
+/** The index in `cluster.nodes` of the node that owns `room` (its lease in Redis, `rtc:room:<room>:owner`). */
+export async function ownerIndex(cluster: ClusterHandle, room: string): Promise<number> {
+  const redis = createClient({ url: cluster.redis.url });
+  await redis.connect();
+  try {
+    const owner = await redis.get(`rtc:room:${room}:owner`);
+    const index = owner?.match(/^node-(\d+)$/) ? Number(owner.slice('node-'.length)) - 1 : -1;
+    if (!cluster.nodes[index]) throw new Error(`room ${room} has no owner among the cluster's nodes (lease: ${owner ?? 'none'})`);
+    return index;
+  } finally {
+    await redis.quit();
+  }
 }

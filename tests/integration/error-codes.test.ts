@@ -3,10 +3,9 @@
 // socket sits on a node that does not own its room, so whatever the owner decides crosses
 // the bus before the client hears it. The codes are read from the document itself: a code
 // added to its table without a provocation here fails the first test of each shape.
-import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../signaling/protocol.js';
-import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
+import { ownerIndex, startCluster, type ClusterHandle } from '../helpers/cluster.js';
 import { documentedCodes } from '../helpers/fuzzProtocolDoc.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import { SHAPES, type Shape } from '../helpers/signalingServer.js';
@@ -32,18 +31,6 @@ function deployment(shape: Shape): Deployment {
   const pools: ClientPool[] = [];
   const pool = (i: number): ClientPool => pools[i % pools.length]!;
 
-  async function ownerIndex(room: string): Promise<number> {
-    const redis = createClient({ url: cluster!.redis.url });
-    await redis.connect();
-    try {
-      const owner = await redis.get(`rtc:room:${room}:owner`);
-      expect(owner).toMatch(/^node-\d$/);
-      return Number(owner!.slice('node-'.length)) - 1;
-    } finally {
-      await redis.quit();
-    }
-  }
-
   return {
     async start(env) {
       if (shape === 'one node') {
@@ -64,7 +51,7 @@ function deployment(shape: Shape): Deployment {
       const signed = signedToken({ room, ...token });
       if (!cluster) return (await pool(0).joined(signed, room)).client;
       await pool(0).joined(signedToken({ room }), room);
-      const owner = await ownerIndex(room);
+      const owner = await ownerIndex(cluster, room);
       return (await pool(owner + 1).joined(signed, room)).client;
     },
     ...(shape === 'one node'

@@ -8,6 +8,7 @@ import { localRtcOptions } from '../../loadtest/media/peer.js';
 import { gatheringComplete, peerConnectionConfig, rewriteCandidates } from '../../server/sfu/rtcConfig.js';
 import { PROBE_CHANNELS } from '../../signaling/probeChannels.js';
 import { CloseCode, ErrorCode, type JoinResult } from '../../signaling/protocol.js';
+import { ownerIndex, startCluster, type ClusterHandle } from '../helpers/cluster.js';
 import { ENGINES, engineEnv, type Engine } from '../helpers/engines.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import { signedToken } from '../helpers/tokens.js';
@@ -202,6 +203,35 @@ describe.each(ENGINES)('a data channel flood, on %s', (engine: Engine) => {
     expect(await metric(server, /^rtc_media_abuse_closed_total /)).toBe(1);
     expect((await metric(server, /^rtc_data_dropped_total\{reason="size"\}/)) + (await metric(server, /^rtc_data_dropped_total\{reason="rate"\}/))).toBeGreaterThan(0);
     expect(server.process.exitCode).toBeNull();
+  }, 60_000);
+});
+
+describe.each(ENGINES)('a data channel flood across nodes, on %s', (engine: Engine) => {
+  let cluster: ClusterHandle;
+  const pools: ClientPool[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster(2, { ...engineEnv(engine) });
+    for (const node of cluster.nodes) pools.push(new ClientPool(() => node.wsUrl));
+  });
+
+  afterAll(async () => {
+    for (const p of pools) p.dropAll();
+    await Promise.all(peers.splice(0).map((pc) => pc.close().catch(() => undefined)));
+    await cluster?.stop();
+  });
+
+  it('closes with 4015 a flooder whose socket is on a node that does not own the room', async () => {
+    const room = freshRoom('flood-relayed');
+    await pools[0]!.joined(signedToken({ room }), room);
+    const owner = await ownerIndex(cluster, room);
+    const { client } = await pools[1 - owner]!.joined(signedToken({ room }), room);
+    const channel = await publishWithProbes(client);
+    const message = Buffer.alloc(60 * 1024, 7);
+    for (let i = 0; i < 300 && channel.readyState === 'open'; i++) channel.send(message);
+    // The owner closed the media; its verdict crossed the bus to the flooder's node.
+    expect((await within(client.closed, 30_000)).code).toBe(CloseCode.MediaAbuse);
+    expect(await metric(cluster.nodes[owner]!, /^rtc_media_abuse_closed_total /)).toBe(1);
   }, 60_000);
 });
 

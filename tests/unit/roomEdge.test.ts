@@ -13,13 +13,14 @@ const join: JoinFields = { room: 'room-1', identity: 'ada', name: 'Ada', grants:
 const joined = (participantId: string): OwnerJoinOutcome => ({ ok: true, participantId, others: [], impairment: null, resumed: false, chat: [] }) as unknown as OwnerJoinOutcome;
 const chat = (n: number): ServerMessage => ({ type: 'chat', message: { id: `m${n}`, from: 'x', name: 'X', text: `hello ${n}`, at: n } }) as unknown as ServerMessage;
 
-function recordingSink(): MemberSink & { got: ServerMessage[]; moves: number; replacements: number } {
+function recordingSink(): MemberSink & { got: ServerMessage[]; moves: number; replacements: number; failures: string[] } {
   const sink = {
     got: [] as ServerMessage[],
+    failures: [] as string[],
     moves: 0,
     replacements: 0,
     send: (m: ServerMessage) => void sink.got.push(m),
-    mediaFailed: () => undefined,
+    mediaFailed: (reason: string) => void sink.failures.push(reason),
     replaced: () => void sink.replacements++,
     moved: () => void sink.moves++,
   };
@@ -100,5 +101,13 @@ describe('a relayed member on its edge', () => {
     edge.onMemberMessage({ t: 'evt', participantId: 'p-1', message: chat(1) });
     expect(sink.replacements).toBe(1);
     expect(sink.got).toEqual([]);
+  });
+
+  it('hears that its media failed on the owner, so that its session can close it (4015 for abuse)', async () => {
+    answer = async () => joined('p-1');
+    const sink = recordingSink();
+    await edge.join('node-b', join, sink, undefined);
+    edge.onMemberMessage({ t: 'media-failed', participantId: 'p-1', reason: 'MEDIA_ABUSE: data limits' });
+    expect(sink.failures).toEqual(['MEDIA_ABUSE: data limits']);
   });
 });
