@@ -109,19 +109,14 @@ export class LocalRoomService {
 
   /**
    * Continues a participant on a new sink (the cluster checked its resume token); undefined
-   * when the participant is no longer in the room, or when the token it resumes with grants
-   * something else than the one it joined with. Then the caller joins it afresh under the
-   * new token's grants (replacing the old participant), so that the grants this node checks
-   * and the media plane's (subscribe) are never those of an older, stronger token.
+   * when the participant is no longer in the room.
    */
-  resume(room: string, participantId: string, sink: MemberSink, token: { grants: Grants; expiresAt?: number | undefined }): Extract<HostJoinOutcome, { ok: true }> | undefined {
+  resume(room: string, participantId: string, sink: MemberSink, expiresAt?: number): Extract<HostJoinOutcome, { ok: true }> | undefined {
     const r = this.rooms.get(room);
-    const held = r?.member(participantId);
-    if (!r || !held || !sameGrants(held.grants, token.grants)) return undefined;
-    const member = r.reattach(participantId, sink);
-    if (!member) return undefined;
-    // The token of this join is the one that counts now: it moves the expiry on.
-    if (token.expiresAt !== undefined) member.expiresAt = token.expiresAt;
+    const member = r?.reattach(participantId, sink);
+    if (!r || !member) return undefined;
+    // The token of this join is the one that counts now (grants stay those of the first join).
+    if (expiresAt !== undefined) member.expiresAt = expiresAt;
     return {
       ok: true,
       participantId,
@@ -225,8 +220,4 @@ export class LocalRoomService {
     if (!media) throw new GoneError('not in the room');
     return media;
   }
-}
-
-function sameGrants(a: Grants, b: Grants): boolean {
-  return a.publish === b.publish && a.subscribe === b.subscribe && a.admin === b.admin;
 }

@@ -60,7 +60,7 @@ export class RoomOwner {
    */
   async join(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<OwnerJoinOutcome> {
     if (resumeParticipantId) {
-      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join);
+      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
       if (resumed) {
         await this.recordMember(join, resumeParticipantId, edge);
         return { ...resumed, chat: await this.chatHistory(join.room) };
