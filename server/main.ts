@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { TokenIssuer } from '../signaling/auth.js';
-import { createLogger, type Logger } from '../signaling/log.js';
+import { createLogger, lineWriter, type Logger } from '../signaling/log.js';
 import { CloseCode } from '../signaling/protocol.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createHttpApp, createMetricsApp, defaultClientDir, httpServerOptions } from './http.js';
@@ -134,13 +134,20 @@ function prefixed(prefix: string, stats: object): Record<string, number> {
   return out;
 }
 
+/**
+ * Lines for stderr, made at start-up so that stderr is watched from the first moment: Node
+ * writes its own warnings there (deprecations, MaxListenersExceeded), and without a watcher
+ * an EPIPE from a closed stderr pipe would be an uncaught exception that drains the node.
+ */
+const writeError = lineWriter(process.stderr);
+
 async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      writeError(err.message);
       process.exit(78);
     }
     throw err;
@@ -171,14 +178,14 @@ async function main(): Promise<void> {
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
   main().catch((err: unknown) => {
     if (err instanceof MediaEngineError) {
-      process.stderr.write(`${err.message}\n`);
+      writeError(err.message);
       process.exit(78);
     }
     if (err instanceof ListenError) {
-      process.stderr.write(`cannot start: ${err.message}\n`);
+      writeError(`cannot start: ${err.message}`);
       process.exit(1);
     }
-    process.stderr.write(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    writeError(`fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     process.exit(1);
   });
 }

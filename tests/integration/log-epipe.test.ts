@@ -1,6 +1,8 @@
 // A server whose log reader went away (the collector died, `npm start | head` finished)
-// keeps serving: writes to the closed stdout pipe fail with EPIPE, which ends the logging,
-// not the process.
+// keeps serving: writes to the closed stdout or stderr pipe fail with EPIPE, which ends the
+// logging, not the process.
+import { once } from 'node:events';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devToken, startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import { signedToken } from '../helpers/tokens.js';
@@ -40,3 +42,41 @@ describe('logging to a closed stdout', () => {
     expect(server.process.exitCode).toBeNull();
   });
 });
+
+describe('a closed stderr', () => {
+  it('the process survives Node writing a warning of its own to its closed stderr pipe, and keeps serving calls', async () => {
+    const preload = path.resolve('tests/integration/fixtures/warnOnSignal.mjs');
+    const warned = await startServer({}, { nodeArgs: ['--import', preload] });
+    try {
+      warned.process.stderr!.destroy();
+      for (let i = 1; i <= 3; i++) {
+        const written = waitForLogLine(warned, 'test-warning-written', i);
+        warned.process.kill('SIGUSR2');
+        await written;
+      }
+      // Without a watcher on stderr each EPIPE is an uncaught exception: counted, then the node drains and exits.
+      const metrics = await (await fetch(`${warned.url}/metrics`)).text();
+      expect(metrics).toContain('rtc_internal_errors_total{source="uncaught_exception"} 0');
+      const clients = new ClientPool(() => warned.wsUrl);
+      try {
+        const room = freshRoom('stderr-epipe');
+        const { client } = await clients.joined(signedToken({ room }), room);
+        await client.request({ type: 'leave' });
+      } finally {
+        clients.dropAll();
+      }
+      expect(warned.process.exitCode).toBeNull();
+    } finally {
+      await warned.stop();
+    }
+  });
+});
+
+/** Resolves once the server has printed `text` on `count` lines in all. */
+async function waitForLogLine(handle: ServerHandle, text: string, count: number): Promise<void> {
+  const seen = (): number => handle.logs.filter((line) => line.includes(text)).length;
+  while (seen() < count) {
+    const [exited] = await Promise.race([once(handle.process.stdout!, 'data').then(() => [false]), once(handle.process, 'exit').then(() => [true])]);
+    if (exited) throw new Error(`server exited before printing ${text}:\n${handle.logs.join('\n')}`);
+  }
+}
