@@ -46,6 +46,11 @@ export type ServiceJoinOutcome =
 
 /** A join as the node hosting the room sees it: resume tokens and chat history are the room service's business. */
 export type HostJoin = Omit<ServiceJoin, 'resumeToken'>;
+/** Why a resume is a fresh join instead (logged; the client only sees `resumed: false`). */
+export interface ResumeDeclined {
+  declined: string;
+}
+
 export type HostJoinOutcome = { ok: true } & Omit<Extract<ServiceJoinOutcome, { ok: true }>, 'resumeToken' | 'ok' | 'chat'> | Extract<ServiceJoinOutcome, { ok: false }>;
 
 export interface RoomService {
@@ -108,15 +113,21 @@ export class LocalRoomService {
   }
 
   /**
-   * Continues a participant on a new sink (the cluster checked its resume token); undefined
-   * when the participant is no longer in the room.
+   * Continues a participant on a new sink (the cluster checked its resume token), or says
+   * why it cannot: the participant is no longer in the room, or the token it resumes with
+   * grants something else than the one it joined with. Then the caller joins it afresh
+   * under the new token's grants (replacing the old participant), so that the grants this
+   * node checks and the media plane's (subscribe) are never those of an older, stronger token.
    */
-  resume(room: string, participantId: string, sink: MemberSink, expiresAt?: number): Extract<HostJoinOutcome, { ok: true }> | undefined {
+  resume(room: string, participantId: string, sink: MemberSink, token: { grants: Grants; expiresAt?: number | undefined }): Extract<HostJoinOutcome, { ok: true }> | ResumeDeclined {
     const r = this.rooms.get(room);
-    const member = r?.reattach(participantId, sink);
-    if (!r || !member) return undefined;
-    // The token of this join is the one that counts now (grants stay those of the first join).
-    if (expiresAt !== undefined) member.expiresAt = expiresAt;
+    const held = r?.member(participantId);
+    if (!r || !held) return { declined: 'participant no longer in the room' };
+    if (!sameGrants(held.grants, token.grants)) return { declined: 'token grants differ from the session\'s' };
+    const member = r.reattach(participantId, sink);
+    if (!member) return { declined: 'participant no longer in the room' };
+    // The token of this join is the one that counts now: it moves the expiry on.
+    if (token.expiresAt !== undefined) member.expiresAt = token.expiresAt;
     return {
       ok: true,
       participantId,
@@ -220,4 +231,8 @@ export class LocalRoomService {
     if (!media) throw new GoneError('not in the room');
     return media;
   }
+}
+
+function sameGrants(a: Grants, b: Grants): boolean {
+  return a.publish === b.publish && a.subscribe === b.subscribe && a.admin === b.admin;
 }

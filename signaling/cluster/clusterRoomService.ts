@@ -207,6 +207,9 @@ export class ClusterRoomService implements RoomService {
     const owner = await this.placement.placeRoom(join.room);
     const fields: JoinFields = { room: join.room, identity: join.identity, name: join.name, grants: join.grants, ...(join.expiresAt !== undefined ? { expiresAt: join.expiresAt } : {}) };
     const resumeParticipantId = await this.resumeRecords.resumes(join.resumeToken, join.room, join.identity);
+    if (join.resumeToken !== undefined && resumeParticipantId === undefined) {
+      this.log.info('resume is a fresh join', { room: join.room, reason: 'resume token unknown, expired, or of another identity or room' });
+    }
     const outcome: OwnerJoinOutcome = owner === this.nodeId ? await this.owner.join(fields, this.nodeId, () => sink, resumeParticipantId) : await this.edge.join(owner, fields, sink, resumeParticipantId);
     if (!outcome.ok) return outcome;
     joined(outcome.participantId);

@@ -60,11 +60,12 @@ export class RoomOwner {
    */
   async join(join: JoinFields, edge: string, sinkFor: (participantId: string) => MemberSink, resumeParticipantId: string | undefined): Promise<OwnerJoinOutcome> {
     if (resumeParticipantId) {
-      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join.expiresAt);
-      if (resumed) {
+      const resumed = this.local.resume(join.room, resumeParticipantId, sinkFor(resumeParticipantId), join);
+      if (!('declined' in resumed)) {
         await this.recordMember(join, resumeParticipantId, edge);
         return { ...resumed, chat: await this.chatHistory(join.room) };
       }
+      this.log.info('resume is a fresh join', { room: join.room, participant: resumeParticipantId, reason: resumed.declined });
     }
     const early: ServerMessage[] = [];
     let target: MemberSink | undefined;

@@ -1,10 +1,12 @@
 // Resume: a participant whose socket vanishes keeps its place for the grace period; coming
 // back with its resume token, it continues as the same participant and nobody else sees
 // a leave or a join. After the grace period it is gone, and the others see it leave.
+// A resume with a token that grants something else starts a new participant instead.
 import { describe, expect, it } from 'vitest';
 import { SHAPES, useSignalingServer } from '../helpers/signalingServer.js';
 import { signedToken } from '../helpers/tokens.js';
 import { freshRoom } from '../helpers/wsClient.js';
+import { PUBLISH_OFFER } from '../unit/fixtures/sdp.js';
 
 const GRACE_MS = 3000;
 
@@ -47,6 +49,28 @@ describe.each(SHAPES)('session resume, %s', (shape) => {
     const left = await ada.client.nextEvent('participant-left', GRACE_MS + 2000);
     expect(left).toMatchObject({ participantId: bob.result.participantId, reason: 'disconnected' });
     expect(Date.now() - dropped).toBeGreaterThanOrEqual(GRACE_MS - 100);
+  });
+
+  it('a resume with a token that grants less is a fresh join under that token: the others see a replacement, and publishing is refused', async () => {
+    const room = freshRoom();
+    const ada = await clients.joined(signedToken({ room, name: 'Ada', identity: 'ada' }), room);
+    const bob = await clients.joined(signedToken({ room, name: 'Bob', identity: 'bob' }), room);
+    await ada.client.nextEvent('participant-joined');
+    bob.client.terminate();
+    await bob.client.closed;
+
+    const viewer = signedToken({ room, name: 'Bob', identity: 'bob', grants: { publish: false, subscribe: true } });
+    const again = await clients.connect();
+    const resumed = await again.request({ type: 'join', token: viewer, room, resume: bob.result.resumeToken });
+    expect(resumed).toMatchObject({ ok: true, result: { resumed: false, grants: { publish: false } } });
+    if (!resumed.ok) throw new Error('join refused');
+    const newId = (resumed.result as { participantId: string }).participantId;
+    expect(newId).not.toBe(bob.result.participantId);
+    // The others see the old participant replaced by the new one, not a silent upgrade.
+    expect(await ada.client.nextEvent('participant-left')).toMatchObject({ participantId: bob.result.participantId, reason: 'replaced' });
+    expect((await ada.client.nextEvent('participant-joined')).participant).toMatchObject({ id: newId });
+    const publish = await again.request({ type: 'publish', sdp: PUBLISH_OFFER });
+    expect(publish).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   });
 
   it('a resume token is worthless to another identity or after the participant left', async () => {
