@@ -30,7 +30,10 @@ export function useCallDeployment(shape: Shape, env: Record<string, string> = {}
     deployment.browser = await launchChromium(chromium);
   });
 
-  afterEach(async () => {
+  afterEach(async ({ task }) => {
+    // A failed call test shows what the servers saw: rooms that moved, resumes that became
+    // fresh joins, warnings. The CI log is often all there is to go on.
+    if (task.result?.state === 'fail') for (const [i, s] of deployment.servers.entries()) console.error(`server ${i} (${s.url}), notable log lines:\n${notableLines(s.logs).join('\n')}`);
     await Promise.all(deployment.pages.splice(0).map((p) => p.context().close()));
   });
 
@@ -40,4 +43,11 @@ export function useCallDeployment(shape: Shape, env: Record<string, string> = {}
   });
 
   return deployment;
+}
+
+const NOTABLE = /"level":"(warn|error)"|resume is a fresh join|room moves|judged dead|moved/;
+
+/** The server's warnings and room/resume lifecycle lines, the last 40 of them. */
+function notableLines(logs: string[]): string[] {
+  return logs.filter((line) => NOTABLE.test(line)).slice(-40);
 }
