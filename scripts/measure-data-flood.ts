@@ -1,9 +1,12 @@
-// The data channel flood of issue 12, measured: one publisher sends 300 messages of 60 KB
-// on its probe channel (ignoring the server's max-message-size), and we read the server's
-// CPU seconds (from /proc) and the slowest /healthz while it lasts, until the server closes
-// the socket or 60 s pass. `--unbounded` lifts the data bounds (what the server did before).
-// Usage: npm run build && tsx scripts/measure-data-flood.ts [--unbounded] [--engine mediasoup]
-import { readFileSync } from 'node:fs';
+// The data channel flood of issue 12, measured: one publisher sends N messages of K KB
+// (default 300 x 60 KB; `--messages 2000` is the issue's 120 MB burst) on its probe
+// channel, ignoring the server's max-message-size. We read the server's CPU seconds (from
+// /proc) and the slowest /healthz while it lasts, until the server closes the socket or 60 s
+// pass, against the median /healthz of the idle server measured first in the same run.
+// `--unbounded` lifts the data bounds (what the server did before). Results go to
+// bench/results/data-flood-<stamp>.json.
+// Usage: npm run measure:data-flood -- [--messages N] [--kb K] [--unbounded] [--engine mediasoup]
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { RTCPeerConnection } from 'werift';
 import { localRtcOptions } from '../loadtest/media/peer.js';
 import { gatheringComplete, peerConnectionConfig, rewriteCandidates } from '../server/sfu/rtcConfig.js';
@@ -13,7 +16,23 @@ import { signedToken } from '../tests/helpers/tokens.js';
 import { TestClient } from '../tests/helpers/wsClient.js';
 
 const unbounded = process.argv.includes('--unbounded');
-const engine = process.argv.includes('--engine') ? process.argv[process.argv.indexOf('--engine') + 1]! : 'werift';
+const engine = option('--engine') ?? 'werift';
+const messages = Number(option('--messages') ?? 300);
+const messageKb = Number(option('--kb') ?? 60);
+if (!(Number.isInteger(messages) && messages > 0 && Number.isInteger(messageKb) && messageKb > 0 && messageKb <= 256)) {
+  throw new Error('--messages must be a positive integer and --kb an integer from 1 to 256');
+}
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function healthzMs(url: string): Promise<number> {
+  const t = performance.now();
+  await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+  return performance.now() - t;
+}
 const RTC = localRtcOptions();
 const TICKS = 100; // USER_HZ on Linux
 
@@ -46,19 +65,37 @@ try {
   const pid = server.process.pid!;
   const cpuBefore = cpuSeconds(pid);
   const started = performance.now();
-  const message = Buffer.alloc(60 * 1024, 7);
-  for (let i = 0; i < 300; i++) channel!.send(message);
+  const idle: number[] = [];
+  for (let i = 0; i < 20; i++) idle.push(await healthzMs(server.url));
+  idle.sort((x, y) => x - y);
+  const idleMedianMs = (idle[9]! + idle[10]!) / 2;
+  const message = Buffer.alloc(messageKb * 1024, 7);
+  process.stdout.write(`sending ${messages} x ${messageKb} KB (${((messages * message.length) / 1e6).toFixed(0)} MB) on ${engine}${unbounded ? ', unbounded' : ''}\n`);
+  for (let i = 0; i < messages; i++) channel!.send(message);
   let closedCode: number | undefined;
   void client.closed.then((c) => (closedCode = c.code));
   let slowest = 0;
-  while (closedCode === undefined && performance.now() - started < 60_000 && echoedBytes < 300 * message.length) {
-    const t = performance.now();
-    await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-    slowest = Math.max(slowest, performance.now() - t);
+  while (closedCode === undefined && performance.now() - started < 60_000 && echoedBytes < messages * message.length) {
+    slowest = Math.max(slowest, await healthzMs(server.url));
     await new Promise((r) => setTimeout(r, 100));
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ engine, unbounded, serverCpuSeconds: +(cpuSeconds(pid) - cpuBefore).toFixed(2), slowestHealthzMs: Math.round(slowest), wallSeconds: +seconds.toFixed(1), closeCode: closedCode ?? null, echoedMB: +(echoedBytes / 1e6).toFixed(1) }));
+  const result = {
+    engine,
+    unbounded,
+    sentMB: +((messages * message.length) / 1e6).toFixed(1),
+    serverCpuSeconds: +(cpuSeconds(pid) - cpuBefore).toFixed(2),
+    idleHealthzMedianMs: +idleMedianMs.toFixed(1),
+    slowestHealthzMs: Math.round(slowest),
+    wallSeconds: +seconds.toFixed(1),
+    closeCode: closedCode ?? null,
+    echoedMB: +(echoedBytes / 1e6).toFixed(1),
+  };
+  console.log(JSON.stringify(result));
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/data-flood-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`written to ${file}`);
   client.terminate();
 } finally {
   await pc.close().catch(() => undefined);
