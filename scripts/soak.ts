@@ -50,9 +50,13 @@ const redis = await startRedis({ spawn: true });
 const nodeEnv = (i: number): Record<string, string> => ({ REDIS_URL: redis.url, NODE_ID: `node-${i + 1}`, MEDIA_ENGINE: args.engine, LOG_LEVEL: 'warn', ...FAST_CLUSTER_ENV });
 /** Each node runs with the inspector on a loopback port: quiet samples read the heap after a full GC. */
 const inspectors: Inspectable[] = [];
+/** Every start of every node, with its logs: the error lines (an INTERNAL's cause) are reported at the end. */
+const started: { node: string; handle: ServerHandle }[] = [];
 const startNode = async (i: number): Promise<ServerHandle> => {
   inspectors[i] = await inspectorArgs();
-  return startServer(nodeEnv(i), { nodeArgs: inspectors[i]!.nodeArgs });
+  const handle = await startServer(nodeEnv(i), { nodeArgs: inspectors[i]!.nodeArgs });
+  started.push({ node: `node-${i + 1}`, handle });
+  return handle;
 };
 const nodes: (ServerHandle | undefined)[] = [await startNode(0), await startNode(1)];
 /** Which start of each node a sample belongs to (node-2 starts twice). */
@@ -370,13 +374,17 @@ for (const c of rosterChecks) process.stdout.write(`  ${c.node} ${c.room.padEnd(
 process.stdout.write(`rounds ${rounds}; disruptions ${JSON.stringify(disruptions)}; residents rejoined ${residents.map((r) => r.rejoins).join('/')} times\n`);
 process.stdout.write(`bot errors (expected around the disruptions) ${JSON.stringify(loadErrors)}; media packets received ${mediaPacketsReceived}\n`);
 process.stdout.write(`participants on the nodes at the end: ${finalParticipants} (residents ${RESIDENTS})\n`);
+// The nodes log at warn: their error lines say what a bot's INTERNAL (a bug by definition) was.
+const serverErrors = started.flatMap(({ node, handle }, start) => handle.logs.filter((line) => line.includes('"level":"error"')).slice(0, 20).map((line) => ({ node, start, line })));
+process.stdout.write(`server error lines: ${serverErrors.length}\n`);
+for (const e of serverErrors) process.stdout.write(`  ${e.node} (start ${e.start}) ${e.line.slice(0, 600)}\n`);
 process.stdout.write(`${ok ? 'SOAK OK' : 'SOAK FAILED'}\n`);
 
 mkdirSync('bench/results', { recursive: true });
 const file = path.join('bench/results', `soak-${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ startedAt: new Date(startedAt).toISOString(), args, roundSeconds: ROUND_S, rounds, disruptions, samples, drifts, rosterChecks, residents: residents.map(({ client: _c, ...r }) => r), loadErrors, mediaPacketsReceived, ok }, null, 2)}\n`,
+  `${JSON.stringify({ startedAt: new Date(startedAt).toISOString(), args, roundSeconds: ROUND_S, rounds, disruptions, samples, drifts, rosterChecks, residents: residents.map(({ client: _c, ...r }) => r), loadErrors, serverErrors, mediaPacketsReceived, ok }, null, 2)}\n`,
 );
 process.stdout.write(`wrote ${file}\n`);
 
