@@ -8,6 +8,9 @@ import { startCluster, type ClusterHandle } from '../helpers/cluster.js';
 import { startServer, type ServerHandle } from '../helpers/serverProcess.js';
 import type { Shape } from '../helpers/signalingServer.js';
 
+/** Blank values restore the server's defaults (config.ts). */
+const PRODUCTION_TTLS = { NODE_TTL_MS: '', LEASE_TTL_MS: '' };
+
 export interface CallDeployment {
   /** One server, or the cluster's nodes; set once the block's tests run. */
   servers: ServerHandle[];
@@ -24,7 +27,11 @@ export function useCallDeployment(shape: Shape, env: Record<string, string> = {}
     if (shape === 'one node') {
       deployment.servers = [await startServer(env)];
     } else {
-      cluster = await startCluster(3, env);
+      // The call tests run the cluster on the default node and lease TTLs, not the test
+      // helper's short ones (made for failover tests): three Chromium pages on 2 cores stall
+      // a node for 2-3 s at times, and a 3 s TTL then moved the room mid-test (pages back
+      // under new ids), which is failover, not the call these tests are about.
+      cluster = await startCluster(3, { ...PRODUCTION_TTLS, ...env });
       deployment.servers = cluster.nodes;
     }
     deployment.browser = await launchChromium(chromium);
