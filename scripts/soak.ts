@@ -61,6 +61,8 @@ const startNode = async (i: number): Promise<ServerHandle> => {
 const nodes: (ServerHandle | undefined)[] = [await startNode(0), await startNode(1)];
 /** Which start of each node a sample belongs to (node-2 starts twice). */
 const incarnation = [1, 1];
+/** When each node last started (s into the run): a restarted node warms up again before its heap is judged. */
+const lastStartS = [0, 0];
 const liveUrl = (i: number): string | undefined => nodes[i]?.wsUrl ?? nodes.find((n) => n)?.wsUrl;
 log(`redis ${redis.url}; ${nodes.map((n) => n!.url).join(', ')}; engine ${args.engine}; ${args.minutes} min, rounds of ${ROUND_S} s`);
 
@@ -275,6 +277,7 @@ const disrupt = (async () => {
   await sleep(3000);
   nodes[1] = await startNode(1);
   incarnation[1]!++;
+  lastStartS[1] = elapsed() / 1000;
   disruptions.push({ atS: elapsed() / 1000, what: 'node-2 restarted' });
   log(`node-2 restarted at ${nodes[1].url}`);
 })();
@@ -354,7 +357,8 @@ const flatFromS = (TOTAL_MS * AT.flatFrom) / 1000;
 for (const node of ['node-1', 'node-2']) {
   // Quiet samples of the node's last start, after warm-up and after the disruptions.
   const last = Math.max(...samples.filter((s) => s.node === node).map((s) => s.incarnation));
-  const quiet = samples.filter((s) => s.node === node && s.incarnation === last && s.quiet && s.atS >= flatFromS);
+  const judgedFromS = Math.max(flatFromS, lastStartS[node === 'node-1' ? 0 : 1]! + (TOTAL_MS * AT.warmUp) / 1000);
+  const quiet = samples.filter((s) => s.node === node && s.incarnation === last && s.quiet && s.atS >= judgedFromS);
   const third = Math.max(1, Math.floor(quiet.length / 3));
   for (const m of DRIFT_METRICS) {
     if (m === 'redisKeys' && node === 'node-2') continue; // one Redis: counted once
