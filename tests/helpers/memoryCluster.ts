@@ -1,10 +1,15 @@
 // Nodes of a cluster in one process, for unit tests of the cluster's parts: memory states
 // on one backend, a clock the test moves, and the bus plumbing every part takes.
-import { BusCodec, type BusRejection } from '../../signaling/cluster/busMessages.js';
+import { BusCodec, type BusMessage, type BusRejection } from '../../signaling/cluster/busMessages.js';
 import { BusRejections } from '../../signaling/cluster/busRejections.js';
 import { MemoryBackend, MemoryClusterState } from '../../signaling/cluster/memoryState.js';
 import { NodeLiveness, type DeathJudge, type NodeLivenessOptions } from '../../signaling/cluster/nodeLiveness.js';
+import { RoomOwner } from '../../signaling/cluster/roomOwner.js';
 import { createLogger, type Logger } from '../../signaling/log.js';
+import type { ServerMessage } from '../../signaling/protocol.js';
+import { RoomDirectory, type MemberSink } from '../../signaling/room.js';
+import { LocalRoomService } from '../../signaling/roomService.js';
+import { FakeMediaPlane } from './fakeMedia.js';
 
 export const BUS_SECRET = 'unit-test-bus-secret-at-least-32-characters';
 
@@ -85,4 +90,34 @@ export async function beatFor(cluster: Cluster, nodes: NodeLiveness[], ms: numbe
     for (const n of nodes) await n.beat();
     await settle();
   }
+}
+
+/** A member's socket as a room sees it: what it was sent, and how it ended. */
+export function recordingSink(): MemberSink & { got: ServerMessage[]; moves: number; replacements: number; failures: string[] } {
+  const sink = {
+    got: [] as ServerMessage[],
+    failures: [] as string[],
+    moves: 0,
+    replacements: 0,
+    send: (m: ServerMessage) => void sink.got.push(m),
+    mediaFailed: (reason: string) => void sink.failures.push(reason),
+    replaced: () => void sink.replacements++,
+    moved: () => void sink.moves++,
+  };
+  return sink;
+}
+
+/** Lease period of the owners `ownerOf` builds. */
+export const LEASE_MS = 4000;
+
+/** The room owner of `nodeId` over fake media, on the cluster's clock; what it sends other nodes lands in `sent`. */
+export function ownerOf(cluster: Cluster, nodeId: string, options: { maxParticipants?: number; resumeGraceMs?: number; media?: FakeMediaPlane; log?: Logger } = {}) {
+  const state = cluster.state(nodeId);
+  const media = options.media ?? new FakeMediaPlane();
+  const rooms = new RoomDirectory(media, options.maxParticipants ?? 16);
+  const local = new LocalRoomService(rooms, options.resumeGraceMs ?? 30_000);
+  const sent: { node: string; message: BusMessage }[] = [];
+  const send = async (node: string, message: BusMessage): Promise<void> => void sent.push({ node, message });
+  const owner = new RoomOwner(state, local, { nodeId, leaseTtlMs: LEASE_MS, send, now: cluster.now }, options.log ?? createLogger('silent'));
+  return { state, media, rooms, local, owner, sent };
 }

@@ -7,25 +7,11 @@ import { RoomEdge } from '../../signaling/cluster/roomEdge.js';
 import type { OwnerJoinOutcome } from '../../signaling/cluster/roomOwner.js';
 import { createLogger } from '../../signaling/log.js';
 import type { ServerMessage } from '../../signaling/protocol.js';
-import type { MemberSink } from '../../signaling/room.js';
+import { recordingSink } from '../helpers/memoryCluster.js';
 
 const join: JoinFields = { room: 'room-1', identity: 'ada', name: 'Ada', grants: { publish: true, subscribe: true } } as JoinFields;
 const joined = (participantId: string): OwnerJoinOutcome => ({ ok: true, participantId, others: [], impairment: null, resumed: false, chat: [] }) as unknown as OwnerJoinOutcome;
 const chat = (n: number): ServerMessage => ({ type: 'chat', message: { id: `m${n}`, from: 'x', name: 'X', text: `hello ${n}`, at: n } }) as unknown as ServerMessage;
-
-function recordingSink(): MemberSink & { got: ServerMessage[]; moves: number; replacements: number; failures: string[] } {
-  const sink = {
-    got: [] as ServerMessage[],
-    failures: [] as string[],
-    moves: 0,
-    replacements: 0,
-    send: (m: ServerMessage) => void sink.got.push(m),
-    mediaFailed: (reason: string) => void sink.failures.push(reason),
-    replaced: () => void sink.replacements++,
-    moved: () => void sink.moves++,
-  };
-  return sink;
-}
 
 let requests: Array<{ node: string; body: RelayOp }>;
 let answer: (node: string, body: RelayOp) => Promise<unknown>;
